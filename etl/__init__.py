@@ -1,0 +1,1 @@
+"""Data in: importers, the demo generator, code validation and coordinate conversion."""

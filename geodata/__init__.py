@@ -1,0 +1,1 @@
+"""The database: models, migrations, the embedded PostgreSQL server and the queries that matter."""

@@ -1,0 +1,76 @@
+"""Where the database is and how to talk to it: one engine per process, schema `onemap`."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Iterator
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from onemap.settings import Settings, get_settings
+
+from .embedded import EmbeddedPostgres
+
+SCHEMA = "onemap"
+
+
+def embedded_cluster(settings: Settings | None = None) -> EmbeddedPostgres:
+    """The embedded cluster the settings describe (not started)."""
+    s = settings or get_settings()
+    return EmbeddedPostgres(
+        s.pg_dir,
+        port=s.pg_port,
+        bin_dir=s.pg_bin,
+        db_name=s.db_name,
+        listen=s.pg_listen,
+        shared_buffers=s.pg_shared_buffers,
+        fsync=s.pg_fsync,
+    )
+
+
+def database_url(settings: Settings | None = None, *, start: bool = True) -> str:
+    """The SQLAlchemy URL to use: ONEMAP_DATABASE_URL, or the embedded cluster (started on demand)."""
+    s = settings or get_settings()
+    if not s.embedded:
+        return s.database_url  # type: ignore[return-value]
+    cluster = embedded_cluster(s)
+    if start:
+        cluster.start()
+    return cluster.sqlalchemy_url()
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    """An engine whose connections see OneMap's schema first and PostGIS (in public) second."""
+    return create_engine(
+        url,
+        connect_args={"options": f"-c search_path={SCHEMA},public"},
+        pool_pre_ping=True,
+        **kwargs,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_engine() -> Engine:
+    """The process-wide engine (created after a gunicorn fork, never before)."""
+    return make_engine(database_url())
+
+
+@lru_cache(maxsize=1)
+def _session_factory() -> sessionmaker[Session]:
+    return sessionmaker(get_engine(), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """A session that commits when the block ends and rolls back when it raises."""
+    session = _session_factory()()
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,275 @@
+"""OneMap's own PostgreSQL 15 + PostGIS cluster, kept in a folder and started on demand.
+
+PostgreSQL refuses to run as root, so when we are root the server programs run as the
+`postgres` system user; the folder layout keeps what that user owns (data, socket, log)
+apart from what only we read (the password).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+SUPERUSER = "onemap"
+SOCKET_PATH_LIMIT = 107  # sun_path in Linux's sockaddr_un, minus the terminating NUL
+
+
+class EmbeddedError(RuntimeError):
+    """The embedded cluster could not be set up, started or stopped; the message says why."""
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """What `onemap db status` reports about the embedded cluster."""
+
+    initialised: bool
+    running: bool
+    pid: int | None
+    data_dir: Path
+    socket_dir: Path
+    port: int
+
+
+class EmbeddedPostgres:
+    """A PostgreSQL cluster in `root`: root/data, root/run (socket), root/log, root/password."""
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        port: int,
+        bin_dir: Path,
+        db_name: str = "onemap",
+        listen: str = "",
+        shared_buffers: str = "512MB",
+        fsync: bool = True,
+    ) -> None:
+        self.root = Path(root).absolute()
+        self.port = port
+        self.bin_dir = Path(bin_dir)
+        self.db_name = db_name
+        self.listen = listen
+        self.shared_buffers = shared_buffers
+        self.fsync = fsync
+        self.data_dir = self.root / "data"
+        self.socket_dir = self.root / "run"
+        self.log_file = self.root / "log" / "postgresql.log"
+        self.password_file = self.root / "password"
+
+    # -- running the server programs -------------------------------------------------------
+
+    @property
+    def _as_postgres(self) -> bool:
+        return os.geteuid() == 0
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL program from bin_dir, as `postgres` when we are root."""
+        program = self.bin_dir / args[0]
+        if not program.exists():
+            raise EmbeddedError(
+                f"{program} not found: install PostgreSQL 15 and PostGIS "
+                "(apt-get install postgresql-15 postgresql-15-postgis-3) or set ONEMAP_PG_BIN"
+            )
+        kwargs: dict = {}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
+        if self._as_postgres:
+            account = pwd.getpwnam("postgres")
+            kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
+            env["HOME"] = account.pw_dir
+        result = subprocess.run(
+            [str(program), *args[1:]],
+            capture_output=True,
+            text=True,
+            cwd=self.root,
+            env=env,
+            check=False,
+            **kwargs,
+        )
+        if check and result.returncode != 0:
+            raise EmbeddedError(
+                f"{args[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}"
+                + (f"\nsee {self.log_file}" if self.log_file.exists() else "")
+            )
+        return result
+
+    def _give_to_server_user(self, *paths: Path) -> None:
+        if not self._as_postgres:
+            return
+        account = pwd.getpwnam("postgres")
+        for path in paths:
+            os.chown(path, account.pw_uid, account.pw_gid)
+
+    @contextmanager
+    def _lock(self):
+        """Serialise set-up and start-up between processes (make run and a test run, say)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def initialised(self) -> bool:
+        """True once initdb has made the data folder."""
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _check_reachable(self) -> None:
+        """The server user must be able to walk down to our folder, or initdb fails obscurely."""
+        if not self._as_postgres:
+            return
+        probe = subprocess.run(
+            ["test", "-x", str(self.root)], user="postgres", check=False, extra_groups=[]
+        )
+        if probe.returncode != 0:
+            raise EmbeddedError(
+                f"the postgres system user cannot reach {self.root}: a parent folder is not "
+                "world-executable. Set ONEMAP_PG_DIR to a folder it can reach, e.g. /var/lib/onemap/pg"
+            )
+        socket = self.socket_dir / f".s.PGSQL.{self.port}"
+        if len(str(socket)) > SOCKET_PATH_LIMIT:
+            raise EmbeddedError(
+                f"the socket path {socket} is longer than {SOCKET_PATH_LIMIT} bytes; "
+                "set ONEMAP_PG_DIR to a shorter path"
+            )
+
+    def init(self) -> None:
+        """Create the cluster (initdb) if the folder holds none yet."""
+        with self._lock():
+            if self.initialised:
+                return
+            self.root.chmod(0o755)
+            self._check_reachable()
+            for folder in (self.data_dir, self.socket_dir, self.log_file.parent):
+                folder.mkdir(parents=True, exist_ok=True)
+            if any(self.data_dir.iterdir()):
+                raise EmbeddedError(
+                    f"{self.data_dir} is not empty but holds no cluster; move it away and retry"
+                )
+            self.data_dir.chmod(0o700)
+            self.socket_dir.chmod(0o700)
+            self._give_to_server_user(self.data_dir, self.socket_dir, self.log_file.parent)
+
+            password = secrets.token_hex(16)
+            self.password_file.write_text(password + "\n")
+            self.password_file.chmod(0o600)
+            initdb_password = self.root / "log" / ".initdb-password"
+            initdb_password.write_text(password + "\n")
+            self._give_to_server_user(initdb_password)
+            try:
+                self._run(
+                    "initdb",
+                    "-D", str(self.data_dir),
+                    "-U", SUPERUSER,
+                    f"--pwfile={initdb_password}",
+                    "--auth-local=scram-sha-256",
+                    "--auth-host=scram-sha-256",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                )
+            except EmbeddedError:
+                shutil.rmtree(self.data_dir, ignore_errors=True)
+                raise
+            finally:
+                initdb_password.unlink(missing_ok=True)
+            with open(self.data_dir / "postgresql.conf", "a") as conf:
+                conf.write("\ninclude_if_exists = 'onemap.conf'\n")
+
+    def _write_config(self) -> None:
+        """Settings we own, rewritten at every start so changed ONEMAP_* values take effect."""
+        conf = self.data_dir / "onemap.conf"
+        conf.write_text(
+            "# written by OneMap at every start; edit ONEMAP_PG_* settings instead\n"
+            f"listen_addresses = '{self.listen}'\n"
+            f"port = {self.port}\n"
+            f"unix_socket_directories = '{self.socket_dir}'\n"
+            f"shared_buffers = '{self.shared_buffers}'\n"
+            "work_mem = '32MB'\n"
+            "maintenance_work_mem = '512MB'\n"
+            "max_connections = 100\n"
+            "random_page_cost = 1.1\n"
+            "effective_io_concurrency = 100\n"
+            "jit = off\n"
+            f"fsync = {'on' if self.fsync else 'off'}\n"
+            f"synchronous_commit = {'on' if self.fsync else 'off'}\n"
+            f"full_page_writes = {'on' if self.fsync else 'off'}\n"
+            "timezone = 'Asia/Shanghai'\n"
+            "log_min_duration_statement = 1000\n"
+        )
+        self._give_to_server_user(conf)
+
+    def status(self) -> ClusterStatus:
+        """Whether the cluster exists and runs, from pg_ctl's point of view."""
+        running, pid = False, None
+        if self.initialised:
+            result = self._run("pg_ctl", "status", "-D", str(self.data_dir), check=False)
+            running = result.returncode == 0
+            pid_file = self.data_dir / "postmaster.pid"
+            if running and pid_file.exists():
+                pid = int(pid_file.read_text().split("\n", 1)[0])
+        return ClusterStatus(
+            self.initialised, running, pid, self.data_dir, self.socket_dir, self.port
+        )
+
+    def start(self) -> None:
+        """Initialise if needed, start if not running, and make sure the database exists."""
+        self.init()
+        with self._lock():
+            if not self.status().running:
+                self._write_config()
+                self._run(
+                    "pg_ctl", "start", "-w", "-t", "60",
+                    "-D", str(self.data_dir), "-l", str(self.log_file),
+                )
+            self._create_database()
+
+    def stop(self) -> bool:
+        """Stop the cluster if it runs; True when it was running."""
+        if not self.status().running:
+            return False
+        self._run("pg_ctl", "stop", "-w", "-t", "60", "-m", "fast", "-D", str(self.data_dir))
+        return True
+
+    def destroy(self) -> None:
+        """Stop the cluster and delete its folder (throwaway test clusters)."""
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _create_database(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.libpq_url("postgres"), autocommit=True) as conn:
+            exists = conn.execute(
+                "select 1 from pg_database where datname = %s", (self.db_name,)
+            ).fetchone()
+            if not exists:
+                conn.execute(f'create database "{self.db_name}"')
+
+    # -- addresses -------------------------------------------------------------------------
+
+    @property
+    def password(self) -> str:
+        """The superuser's password, written at initdb."""
+        return self.password_file.read_text().strip()
+
+    def libpq_url(self, db_name: str | None = None) -> str:
+        """A URL psql and psycopg understand, through the unix socket."""
+        return (
+            f"postgresql://{SUPERUSER}:{quote(self.password)}@/{db_name or self.db_name}"
+            f"?host={quote(str(self.socket_dir))}&port={self.port}"
+        )
+
+    def sqlalchemy_url(self) -> str:
+        """The same address for SQLAlchemy with psycopg 3."""
+        return self.libpq_url().replace("postgresql://", "postgresql+psycopg://", 1)

@@ -1,0 +1,117 @@
+"""Events (事件/案件), their categories and the append-only history of every state change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from geoalchemy2 import WKBElement
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..vocab import CATEGORY_KINDS, CHANNELS, CLOSURE_KINDS, EVENT_LEVELS, EVENT_STATES
+from .base import Base, created_at, one_of, point_geom
+
+_STAGES = ("reported_at", "registered_at", "dispatched_at", "handled_at", "verified_at", "closed_at")
+
+
+class EventCategory(Base):
+    """A class of GB/T 30428.2 components (部件) or events (事件), or a social-governance class."""
+
+    __tablename__ = "event_category"
+    __table_args__ = (
+        one_of("kind", CATEGORY_KINDS),
+        one_of("default_level", EVENT_LEVELS),
+    )
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("event_category.code"))
+    kind: Mapped[str] = mapped_column(String(16))
+    name_zh: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str | None] = mapped_column(String(128))
+    default_level: Mapped[int] = mapped_column(SmallInteger, server_default="4")
+
+
+class Event(Base):
+    """A case: where and what, how it came in, where it is in the loop, and who has it."""
+
+    __tablename__ = "event"
+    __table_args__ = (
+        one_of("channel", CHANNELS),
+        one_of("state", EVENT_STATES),
+        one_of("level", EVENT_LEVELS),
+        one_of("closure_kind", CLOSURE_KINDS),
+        CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5",
+                        name="satisfaction_range"),
+        CheckConstraint("returned_count >= 0", name="returned_count_not_negative"),
+        CheckConstraint("state <> 'closed' OR closed_at IS NOT NULL", name="closed_has_time"),
+        # each stage happens no earlier than the one before it
+        *[
+            CheckConstraint(f"{later} IS NULL OR {later} >= reported_at",
+                            name=f"{later}_after_report")
+            for later in _STAGES[1:]
+        ],
+        # the same report arriving twice from one channel is one event (idempotent intake)
+        UniqueConstraint("channel", "external_ref"),
+        Index("ix_event_open", "state", "due_at",
+              postgresql_where=text("state NOT IN ('closed', 'rejected')")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    category_code: Mapped[str] = mapped_column(ForeignKey("event_category.code"), index=True)
+    level: Mapped[int] = mapped_column(SmallInteger)
+    channel: Mapped[str] = mapped_column(String(24))
+    external_ref: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(256))
+    grid_code: Mapped[str | None] = mapped_column(ForeignKey("grid.code"), index=True)
+    reporter_name: Mapped[str | None] = mapped_column(String(64))
+    reporter_phone: Mapped[str | None] = mapped_column(String(20))
+    reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    dispatched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
+    assigned_staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff.id", ondelete="SET NULL"), index=True
+    )
+    closure_kind: Mapped[str | None] = mapped_column(String(16))
+    satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
+    returned_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    extended: Mapped[bool] = mapped_column(server_default=text("false"))
+    camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id", ondelete="SET NULL"))
+    geom: Mapped[WKBElement] = point_geom()
+    updated_at: Mapped[datetime] = created_at()
+
+
+class EventHistory(Base):
+    """One state change of an event: who, when, from what to what and why. Append-only."""
+
+    __tablename__ = "event_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id"), index=True)
+    at: Mapped[datetime] = created_at()
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(16))
+    to_state: Mapped[str] = mapped_column(String(16))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    actor_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict | None] = mapped_column(JSONB)

@@ -1,0 +1,1 @@
+"""OneMap application shell: the settings object and the command line."""

@@ -1,0 +1,101 @@
+"""The one settings object: every ONEMAP_* environment variable is read here and nowhere else."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_pg_bin() -> Path:
+    """Find PostgreSQL's server binaries: Debian keeps them outside PATH, conda puts them on it."""
+    debian = Path("/usr/lib/postgresql/15/bin")
+    if (debian / "pg_ctl").exists():
+        return debian
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl:
+        return Path(pg_ctl).parent
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        if out.returncode == 0:
+            return Path(out.stdout.strip())
+    return debian
+
+
+class Settings(BaseSettings):
+    """OneMap settings; each field is the environment variable ONEMAP_<FIELD NAME>."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ONEMAP_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str | None = Field(
+        default=None,
+        description="An external PostgreSQL (>= 13, PostGIS >= 3.1) to use instead of the "
+        "embedded cluster, e.g. postgresql://user:pass@host:5432/onemap. Unset: embedded.",
+    )
+    pg_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "pg",
+        description="Folder of the embedded cluster (data, socket, log, password).",
+    )
+    pg_port: int = Field(
+        default=54329,
+        description="Port of the embedded cluster: names its unix socket and, when "
+        "pg_listen is set, the TCP port it listens on.",
+    )
+    pg_listen: str = Field(
+        default="",
+        description="TCP addresses the embedded cluster listens on, e.g. 127.0.0.1 "
+        "(for QGIS). Empty: unix socket only.",
+    )
+    pg_bin: Path = Field(
+        default_factory=_default_pg_bin,
+        description="Folder holding initdb and pg_ctl.",
+    )
+    pg_shared_buffers: str = Field(
+        default="512MB", description="shared_buffers of the embedded cluster."
+    )
+    pg_fsync: bool = Field(
+        default=True,
+        description="fsync in the embedded cluster; the test suite turns it off for its "
+        "throwaway clusters.",
+    )
+    db_name: str = Field(default="onemap", description="Database name in the embedded cluster.")
+    host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
+    port: int = Field(default=8050, description="Port the dashboard listens on.")
+    workers: int = Field(
+        default=1, description="Web worker processes; more than one serves through gunicorn."
+    )
+    log_level: str = Field(default="INFO", description="Python log level.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, value: str | None) -> str | None:
+        """Accept only PostgreSQL URLs and make SQLAlchemy use psycopg 3."""
+        if value is None or value.strip() == "":
+            return None
+        value = value.strip()
+        for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        raise ValueError(
+            "ONEMAP_DATABASE_URL must be a PostgreSQL URL (postgresql://user:pass@host/db)"
+        )
+
+    @property
+    def embedded(self) -> bool:
+        """True when OneMap runs its own PostgreSQL cluster."""
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and .env."""
+    return Settings()
