@@ -19,6 +19,8 @@ _CHECK_CHARS = "10X98765432"
 _AREA_RE = re.compile(r"[1-8]\d{5}")
 # Sequence numbers for make(): 500 per sex, see _sequence_code().
 MAX_SEQUENCE = 499
+# Nobody alive was born earlier; the database's citizen_id_valid() uses the same bound.
+EARLIEST_BIRTH_YEAR = 1880
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +69,8 @@ def validate(id_number: str, *, today: date | None = None) -> str | None:
     born = _birth_date(id_number)
     if born is None:
         return f"impossible birth date {id_number[6:14]}"
+    if born.year < EARLIEST_BIRTH_YEAR:
+        return f"birth year {born.year} is before {EARLIEST_BIRTH_YEAR}"
     if born > (today or date.today()):
         return f"birth date {born.isoformat()} is in the future"
     if checksum_char(body) != last.upper():

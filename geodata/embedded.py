@@ -70,14 +70,18 @@ class EmbeddedPostgres:
     def _as_postgres(self) -> bool:
         return os.geteuid() == 0
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run a PostgreSQL program from bin_dir, as `postgres` when we are root."""
-        program = self.bin_dir / args[0]
+    @staticmethod
+    def _require(program: Path) -> None:
         if not program.exists():
             raise EmbeddedError(
                 f"{program} not found: install PostgreSQL 15 and PostGIS "
                 "(apt-get install postgresql-15 postgresql-15-postgis-3) or set ONEMAP_PG_BIN"
             )
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run a PostgreSQL program from bin_dir, as `postgres` when we are root."""
+        program = self.bin_dir / args[0]
+        self._require(program)
         kwargs: dict = {}
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
         if self._as_postgres:
@@ -149,6 +153,7 @@ class EmbeddedPostgres:
         with self._lock():
             if self.initialised:
                 return
+            self._require(self.bin_dir / "initdb")
             self.root.chmod(0o755)
             self._check_reachable()
             for folder in (self.data_dir, self.socket_dir, self.log_file.parent):

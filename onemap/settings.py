@@ -52,8 +52,8 @@ class Settings(BaseSettings):
     )
     pg_listen: str = Field(
         default="",
-        description="TCP addresses the embedded cluster listens on, e.g. 127.0.0.1 "
-        "(for QGIS). Empty: unix socket only.",
+        description="TCP address the embedded cluster also listens on, e.g. 127.0.0.1 "
+        "(for QGIS on this machine; its pg_hba admits loopback only). Empty: unix socket only.",
     )
     pg_bin: Path = Field(
         default_factory=_default_pg_bin,
@@ -71,9 +71,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
     port: int = Field(default=8050, description="Port the dashboard listens on.")
     workers: int = Field(
-        default=1, description="Web worker processes; more than one serves through gunicorn."
+        default=1, description="gunicorn worker processes (8 threads each)."
     )
-    log_level: str = Field(default="INFO", description="Python log level.")
+    log_level: str = Field(default="INFO", description="Log level of the web server.")
 
     @field_validator("database_url")
     @classmethod

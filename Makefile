@@ -1,0 +1,58 @@
+# OneMap: `make run` sets up everything and serves the dashboard; `make test` sets up and tests.
+# Both are idempotent: each step checks what is there and does only what is missing.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Debian 12 packages: the database for `run`, plus the browser and CJK fonts for `test`.
+RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv
+TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk
+
+.PHONY: run test db system-packages test-packages venv clean-db help
+
+help:
+	@echo "make run   - install what is missing, start the embedded PostGIS, migrate, serve :8050"
+	@echo "make test  - install what is missing (also Chromium), run the whole test suite"
+
+run: system-packages venv db
+	$(BIN)/onemap serve
+
+test: system-packages test-packages venv
+	CI=$${CI:-} $(BIN)/python -m pytest
+
+db: venv
+	$(BIN)/onemap db start
+	$(BIN)/onemap db migrate
+
+# apt only when a package is missing, so a second run costs a few dpkg queries
+system-packages:
+	@missing=$$(for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+test-packages:
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+# the venv is rebuilt only when pyproject.toml changes
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+clean-db:
+	-$(BIN)/onemap db stop
+	rm -rf var/pg

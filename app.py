@@ -1,0 +1,17 @@
+"""OneMap's Dash app: `server` is the WSGI callable gunicorn serves (gunicorn app:server)."""
+
+import dash
+
+from onemap.health import register_health
+
+app = dash.Dash(
+    __name__,
+    use_pages=True,
+    title="OneMap 一张图",
+    update_title=None,  # the wall screen's tab must not flicker "Updating…"
+    serve_locally=True,  # the command centre has no internet: every asset comes from here
+    suppress_callback_exceptions=True,
+)
+app.layout = dash.page_container
+server = app.server
+register_health(server)

@@ -1,0 +1,1 @@
+"""Dash callbacks, one module per page, beside the component ids they use."""

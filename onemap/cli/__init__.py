@@ -1,0 +1,33 @@
+"""The `onemap` command."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from onemap.settings import get_settings
+
+from . import db, serve
+
+app = typer.Typer(
+    help="OneMap (一张图): a command-centre dashboard for urban grid management.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(db.app, name="db")
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    """Entry point of the console script: settings are checked before any command runs."""
+    try:
+        get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = "ONEMAP_" + "_".join(str(part) for part in error["loc"]).upper()
+            message = error["msg"].removeprefix("Value error, ")
+            typer.secho(f"configuration error in {field}: {message}", fg="red", err=True)
+        sys.exit(2)
+    app()

@@ -1,0 +1,35 @@
+"""`onemap serve`: the dashboard behind gunicorn (threads per worker; processes by --workers)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import typer
+
+from geodata.db import database_url
+from onemap.settings import PROJECT_ROOT, get_settings
+
+
+def serve(
+    host: str = typer.Option(None, help="Address to listen on [default: ONEMAP_HOST]."),
+    port: int = typer.Option(None, help="Port to listen on [default: ONEMAP_PORT]."),
+    workers: int = typer.Option(None, help="Worker processes [default: ONEMAP_WORKERS]."),
+) -> None:
+    """Serve the dashboard (starts the embedded database if it is not running)."""
+    settings = get_settings()
+    host = host or settings.host
+    port = port or settings.port
+    workers = workers or settings.workers
+    database_url()  # start the embedded cluster once, before any worker forks
+    typer.echo(f"OneMap on http://{host}:{port} ({workers} worker{'s' if workers > 1 else ''})")
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    os.execv(gunicorn, [
+        gunicorn, "app:server",
+        "--chdir", str(PROJECT_ROOT),
+        "--bind", f"{host}:{port}",
+        "--workers", str(workers),
+        "--threads", "8",
+        "--timeout", "120",
+        "--log-level", settings.log_level.lower(),
+    ])

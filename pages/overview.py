@@ -1,0 +1,94 @@
+"""数据总览 Data overview: what the database holds, on a map of the district's boundaries."""
+
+from __future__ import annotations
+
+import dash
+import dash_leaflet as dl
+from dash import html
+
+from geodata.db import get_engine
+from geodata.queries.overview import district_bounds, table_counts
+from layers.admin import BOUNDARY_LAYERS, boundary_geojson
+
+dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览")
+
+COUNT_LABELS = {
+    "district": ("区", "districts"),
+    "street": ("街道", "streets"),
+    "community": ("社区", "communities"),
+    "grid": ("网格", "grids"),
+    "building": ("楼栋", "buildings"),
+    "unit": ("单元", "units"),
+    "household": ("房屋", "households"),
+    "person": ("人口", "people"),
+    "enterprise": ("法人", "enterprises"),
+    "key_place": ("重点场所", "key places"),
+    "camera": ("视频监控", "cameras"),
+    "sensor": ("物联感知", "sensors"),
+    "staff": ("工作人员", "staff"),
+    "event": ("事件", "events"),
+}
+
+
+def _count_tile(table: str, count: int) -> html.Div:
+    zh, en = COUNT_LABELS[table]
+    return html.Div(className="count-tile", children=[
+        html.Div(f"{count:,}", className="count-value"),
+        html.Div(zh, className="count-label"),
+        html.Div(en, className="count-label-en"),
+    ])
+
+
+def _map(boundaries: list, bounds: list | None) -> dl.Map:
+    # one pane per level, higher levels above lower ones, so a district's edge is never hidden
+    # under the community outlines that share it
+    panes = [
+        dl.Pane(name=f"boundary-{layer.name}", style={"zIndex": 450 - 10 * rank})
+        for rank, (layer, _data) in enumerate(boundaries)
+    ]
+    overlays = [
+        dl.Overlay(dl.GeoJSON(data=data, style=layer.style, pane=f"boundary-{layer.name}",
+                              id=f"overview-{layer.name}"),
+                   name=layer.title, checked=True)
+        for layer, data in boundaries
+    ]
+    # dash-leaflet compares the viewport with `center` after every move, so it must be set even
+    # when `bounds` decides the view
+    view = {"center": [41.80, 123.43], "zoom": 12}
+    if bounds:
+        (south, west), (north, east) = bounds
+        view = {"center": [(south + north) / 2, (west + east) / 2], "zoom": 12,
+                "viewport": {"bounds": bounds}}
+    # No basemap: the centre has no internet, and outlines read well on the dark background.
+    return dl.Map(
+        [*panes, dl.LayersControl(overlays, position="topright"), dl.ScaleControl(imperial=False)],
+        id="overview-map", className="overview-map", preferCanvas=True, **view,
+    )
+
+
+def layout(**_query) -> html.Div:
+    """The page, rendered from the database at every load."""
+    with get_engine().connect() as conn:
+        counts = table_counts(conn)
+        bounds = district_bounds(conn)
+        boundaries = [(layer, boundary_geojson(conn, layer)) for layer in BOUNDARY_LAYERS]
+    empty = counts["district"] == 0
+    return html.Div(className="page", children=[
+        html.Header(className="page-header", children=[
+            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
+            html.Div("数据总览 · Data overview", className="page-subtitle"),
+        ]),
+        html.Main(className="overview", children=[
+            html.Section(className="overview-map-wrap", children=[
+                _map(boundaries, bounds),
+                html.Div(
+                    ["尚未载入行政区划数据", html.Br(), "No boundaries loaded yet"],
+                    className="empty-note",
+                ) if empty else None,
+            ]),
+            html.Aside(className="overview-counts", children=[
+                html.H2("库中数据 · In the database"),
+                html.Div([_count_tile(t, n) for t, n in counts.items()], className="count-grid"),
+            ]),
+        ]),
+    ])

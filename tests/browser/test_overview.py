@@ -1,0 +1,69 @@
+"""The overview page in a real browser: titled, drawn from the database, no console errors."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from sqlalchemy import text
+
+from tests.browser.conftest import painted_pixels, screenshot
+from tests.fixtures.hierarchy import insert_building, insert_hierarchy
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def hierarchy(engine):
+    """The small hierarchy, committed so the server sees it; removed afterwards."""
+    with engine.begin() as conn:
+        codes = insert_hierarchy(conn)
+        insert_building(conn, codes["grid"][0], "B-1")
+    yield codes
+    with engine.begin() as conn:
+        for table in ("building", "grid", "community", "street", "district"):
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+def test_health_check_answers_without_login(live_server):
+    with urllib.request.urlopen(live_server + "/healthz") as response:
+        assert json.load(response) == {"status": "ok", "database": "ok"}
+
+
+def test_empty_database_says_so(live_server, page):
+    page.goto(live_server + "/")
+    page.wait_for_selector(".count-tile")
+    assert "OneMap" in page.title()
+    assert "尚未载入行政区划数据" in page.inner_text(".empty-note")
+    page.wait_for_timeout(500)
+    assert painted_pixels(page, ".leaflet-boundary-district-pane canvas") == 0
+    assert page.console_errors == []
+
+
+def test_overview_draws_the_boundaries_and_counts_from_the_database(live_server, page, hierarchy):
+    page.goto(live_server + "/")
+    page.wait_for_selector(".leaflet-boundary-district-pane canvas")
+    page.wait_for_timeout(500)  # let Leaflet finish its first paint
+    for level in ("district", "street", "community", "grid"):
+        assert painted_pixels(page, f".leaflet-boundary-{level}-pane canvas") > 100, level
+    assert page.title().startswith("OneMap 一张图")
+    tiles = {
+        tile.query_selector(".count-label").inner_text(): tile.query_selector(".count-value").inner_text()
+        for tile in page.query_selector_all(".count-tile")
+    }
+    assert tiles["区"] == "1" and tiles["街道"] == "2" and tiles["社区"] == "4"
+    assert tiles["网格"] == "8" and tiles["楼栋"] == "1" and tiles["人口"] == "0"
+    assert page.query_selector(".empty-note") is None
+    # the layers control lists every boundary layer, Chinese first
+    control = page.inner_text(".leaflet-control-layers-list")
+    for title in ("区界 District", "街道 Streets", "社区 Communities", "网格 Grids"):
+        assert title in control
+    assert page.console_errors == []
+    screenshot(page, "overview")
+
+
+def test_unknown_path_shows_the_not_found_page(live_server, page):
+    page.goto(live_server + "/no-such-page")
+    page.wait_for_selector(".not-found")
+    assert "页面不存在" in page.inner_text(".not-found")
