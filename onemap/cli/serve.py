@@ -32,4 +32,5 @@ def serve(
         "--threads", "8",
         "--timeout", "120",
         "--log-level", settings.log_level.lower(),
+        "--no-control-socket",  # several instances (a test run beside `make run`) must not clash
     ])
