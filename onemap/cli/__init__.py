@@ -9,7 +9,8 @@ from pydantic import ValidationError
 
 from onemap.settings import get_settings
 
-from . import db, serve
+from . import db, importing, serve
+from . import demo as demo_command
 
 app = typer.Typer(
     help="OneMap (一张图): a command-centre dashboard for urban grid management.",
@@ -17,7 +18,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(importing.app, name="import")
 app.command("serve")(serve.serve)
+app.command("demo")(demo_command.demo)
 
 
 def main() -> None:
