@@ -6,6 +6,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# the district `make run` loads the first time: demo (~100 k people, ~30 s) or district (~800 k)
+DEMO_SCALE ?= demo
 
 # Debian 12 packages: the database for `run`, plus the browser and CJK fonts for `test`.
 RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv
@@ -14,7 +16,8 @@ TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk
 .PHONY: run test db system-packages test-packages venv clean-db help
 
 help:
-	@echo "make run   - install what is missing, start the embedded PostGIS, migrate, serve :8050"
+	@echo "make run   - install what is missing, start the embedded PostGIS, migrate, load the demo"
+	@echo "             district the first time (DEMO_SCALE=demo|district), serve :8050"
 	@echo "make test  - install what is missing (also Chromium), run the whole test suite"
 
 run: system-packages venv db
@@ -26,6 +29,7 @@ test: system-packages test-packages venv
 db: venv
 	$(BIN)/onemap db start
 	$(BIN)/onemap db migrate
+	$(BIN)/onemap demo --scale $(DEMO_SCALE) --if-empty
 
 # apt only when a package is missing, so a second run costs a few dpkg queries
 system-packages:

@@ -154,6 +154,7 @@ def load(conn: Connection, district: DemoDistrict,
 
         progress(table, 0, len(rows))
         written[table] = copy_frame(conn, table, rows, step)
+        progress(table, len(rows), len(rows))  # COPY has returned: its constraint checks are done
     pieces = district.tables["piece"][["id", "leader_staff_id"]].dropna()
     conn.execute(
         text("UPDATE onemap.piece SET leader_staff_id = :leader WHERE id = :id"),

@@ -32,6 +32,8 @@ def demo(
     seed: int = typer.Option(2017, help="Random seed: the same seed builds the same district."),
     code: str = typer.Option(None, help="6-digit district code if the file gives none [210103]."),
     name: str = typer.Option(None, help="District name if the file gives none [沈河区]."),
+    if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing (and succeed) when the "
+                                  "database already holds a district's buildings: for `make run`."),
 ) -> None:
     """Build a whole demo district (boundaries to events) and load it in one transaction."""
     if scale not in SCALES:
@@ -40,6 +42,9 @@ def demo(
     started = time.perf_counter()
     try:
         with engine.connect() as conn:
+            if if_empty and conn.execute(text("SELECT EXISTS (SELECT 1 FROM onemap.building)")).scalar():
+                typer.echo("the database already holds a district: nothing to do")
+                return
             check_empty(conn)
             given = existing_boundaries(conn)
         if "district" in given:

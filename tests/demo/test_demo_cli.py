@@ -143,3 +143,13 @@ def test_running_again_is_refused_and_changes_nothing(demo_db):
     assert again.returncode == 1
     assert "onemap db reset" in again.stderr
     assert scalar(conn, "select count(*) from person") == before
+
+
+def test_if_empty_leaves_a_loaded_district_alone(demo_db):
+    conn, env, _out = demo_db
+    before = scalar(conn, "select count(*) from building")
+    again = subprocess.run([onemap_command(), "demo", "--if-empty"], env=env,
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    assert "nothing to do" in again.stdout
+    assert scalar(conn, "select count(*) from building") == before
