@@ -65,8 +65,8 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame,
         raise ValueError(f"{table} has no column(s) {', '.join(unknown)}")
     prepared = _prepared(frame, types)
     columns = ", ".join(f'"{c}"' for c in prepared.columns)
-    cursor = conn.connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {SCHEMA}.{table} ({columns}) FROM STDIN WITH (FORMAT csv)") as copy:
+    statement = f"COPY {SCHEMA}.{table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
         for start in range(0, len(prepared), CHUNK_ROWS):
             chunk = prepared.iloc[start:start + CHUNK_ROWS]
             buffer = io.StringIO()

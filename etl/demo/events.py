@@ -151,7 +151,7 @@ def _categorise(events: pd.DataFrame, categories: pd.DataFrame, sensors: pd.Data
     chosen[is_sensor] = [SENSOR_CATEGORY[k] for k in kinds]
     events["category_code"] = chosen
     default = leaves.set_index("code").loc[chosen, "default_level"].to_numpy()
-    shift = rng.choice([-1, 0, 0, 0, 0, 0, 1], n)
+    shift = rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], n)
     events["level"] = np.clip(default + shift, 1, 5)
 
 
@@ -182,7 +182,9 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     handled = accepted + _hours(work)
     verified = handled + _hours(rng.exponential(2.0, n))
     closed = verified + _hours(rng.exponential(1.0, n))
-    shelved = (rng.random(n) < 0.005) & ~rejected
+    # shelving (挂账) is for cases that cannot be done in time; older ones have been settled
+    recent = reported > pd.Timestamp(now) - pd.Timedelta(days=60)
+    shelved = (rng.random(n) < 0.01) & ~rejected & recent
 
     now_ts = pd.Timestamp(now)
     stage_times = {"registered": registered, "dispatched": dispatched, "handling": accepted,
