@@ -63,17 +63,25 @@ def copy_frame(conn: Connection, table: str, frame: pd.DataFrame,
     unknown = [c for c in frame.columns if c not in types]
     if unknown:
         raise ValueError(f"{table} has no column(s) {', '.join(unknown)}")
-    prepared = _prepared(frame, types)
-    columns = ", ".join(f'"{c}"' for c in prepared.columns)
-    statement = f"COPY {SCHEMA}.{table} ({columns}) FROM STDIN WITH (FORMAT csv)"
+    return copy_csv(conn, f"{SCHEMA}.{table}", _prepared(frame, types), progress)
+
+
+def copy_csv(conn: Connection, target: str, frame: pd.DataFrame,
+             progress=lambda rows: None) -> int:
+    """COPY a frame as CSV into `target` (a trusted, qualified name) in the caller's transaction.
+
+    None and NaN become unquoted empty fields, which COPY's CSV format reads as NULL.
+    """
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    statement = f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)"
     with conn.connection.driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for start in range(0, len(prepared), CHUNK_ROWS):
-            chunk = prepared.iloc[start:start + CHUNK_ROWS]
+        for start in range(0, len(frame), CHUNK_ROWS):
+            chunk = frame.iloc[start:start + CHUNK_ROWS]
             buffer = io.StringIO()
             chunk.to_csv(buffer, header=False, index=False, na_rep="")
             copy.write(buffer.getvalue())
             progress(len(chunk))
-    return len(prepared)
+    return len(frame)
 
 
 def reset_sequence(conn: Connection, table: str, column: str = "id") -> None:

@@ -44,7 +44,9 @@ class SourceCrs:
     @property
     def label(self) -> str:
         """How messages name it."""
-        return f"EPSG:{self.epsg}" if self.kind == "epsg" else self.kind.upper().replace("0", "-0", 1)
+        if self.kind == "epsg":
+            return f"EPSG:{self.epsg}"
+        return {"wgs84": "WGS84", "gcj02": "GCJ-02", "bd09": "BD-09"}[self.kind]
 
 
 def parse_crs(value: str) -> SourceCrs:
@@ -79,7 +81,7 @@ def from_file(crs: CRS | None) -> SourceCrs | None:
 
 
 def choose(declared: SourceCrs | None, in_file: SourceCrs | None, what: str) -> SourceCrs:
-    """The declared CRS wins (GeoJSON always claims WGS84, even for GCJ-02 data); else the file's."""
+    """The declared CRS wins (GeoJSON claims WGS84 even for GCJ-02 data); else the file's."""
     if declared is not None:
         return declared
     if in_file is not None:

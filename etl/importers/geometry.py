@@ -32,6 +32,7 @@ class Located:
     geoms: gpd.GeoSeries
     field: str
     source_crs: SourceCrs | None
+    note: str | None = None
 
 
 def _from_columns(table: Table, frame: pd.DataFrame, template: Template, log: ErrorLog,
@@ -73,8 +74,12 @@ def locate(table: Table, frame: pd.DataFrame, template: Template, log: ErrorLog,
         return None
     has_file_geometry = table.geometry is not None and table.geometry.notna().any()
     has_columns = ("lon" in present and "lat" in present) or "wkt" in present
+    note = None
     if has_file_geometry:
-        source = choose(declared, from_file(table.crs), what)
+        in_file = from_file(table.crs) if declared is None else _quiet_from_file(table)
+        source = choose(declared, in_file, what)
+        if declared is not None and in_file is not None and in_file != declared:
+            note = f"the file says {in_file.label}; using --crs {declared.label} as declared"
         raw = table.geometry.to_numpy()
         field = "geometry"
         log.labels.setdefault("geometry", "geometry")
@@ -93,7 +98,15 @@ def locate(table: Table, frame: pd.DataFrame, template: Template, log: ErrorLog,
     geoms = gpd.GeoSeries(raw, index=frame.index)
     geoms = to_wgs84_geometries(geoms, source)
     geoms = _normalise(geoms, template, table.rows, log, field)
-    return Located(geoms, field, source)
+    return Located(geoms, field, source, note)
+
+
+def _quiet_from_file(table: Table) -> SourceCrs | None:
+    """The file's CRS for a note only: one without an EPSG code does not matter when declared."""
+    try:
+        return from_file(table.crs)
+    except ImportRefused:
+        return None
 
 
 def _normalise(geoms: gpd.GeoSeries, template: Template, rows: np.ndarray, log: ErrorLog,

@@ -9,21 +9,19 @@ statements per bad row), so a trigger's or constraint's exception becomes a row 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DataError, IntegrityError
+
+from geodata.bulk import copy_csv, ewkb_hex
 
 from .progress import NoProgress, Progress
 from .validate import ErrorLog
 
 STAGE = "import_stage"
-_COPY_CHUNK = 50_000
 
 # The hierarchy triggers' tolerance (migration 0001): 1 m², or 0.1 % of the child's area.
 OUTSIDE_TOLERANCE = "greatest(1.0, 0.001 * ST_Area({child}::geography))"
@@ -51,9 +49,16 @@ def create_stage(conn: Connection, columns: Sequence[tuple[str, str]]) -> None:
     """(Re)create the TEMP staging table: `row` (the file's row number) plus the given columns."""
     drop_stage(conn)
     body = ",\n  ".join(f"{name} {sql_type}" for name, sql_type in columns)
+    # `valid` is false for rows Python already refused: the checks still see them, writes do not
     conn.exec_driver_sql(
-        f"CREATE TEMP TABLE {STAGE} (\n  row integer PRIMARY KEY,\n  {body}\n) ON COMMIT DROP"
+        f"CREATE TEMP TABLE {STAGE} (\n  row integer PRIMARY KEY,\n  {body},\n"
+        "  valid boolean NOT NULL DEFAULT true\n) ON COMMIT DROP"
     )
+
+
+def drop_invalid(conn: Connection) -> None:
+    """Remove the rows Python refused, once the database checks have had their say."""
+    conn.exec_driver_sql(f"DELETE FROM {STAGE} WHERE NOT valid")
 
 
 def drop_stage(conn: Connection) -> None:
@@ -66,9 +71,7 @@ def stage_frame(frame: pd.DataFrame, geometry_columns: Sequence[str] = ("geom",)
     out = frame.copy()
     for name in geometry_columns:
         if name in out.columns:
-            geoms = shapely.set_srid(np.asarray(out[name].to_numpy(), dtype=object), 4326)
-            hexed = shapely.to_wkb(geoms, hex=True, include_srid=True)
-            out[name] = pd.Series(hexed, index=out.index, dtype=object)
+            out[name] = pd.Series(ewkb_hex(out[name].to_numpy()), index=out.index, dtype=object)
     return out
 
 
@@ -77,17 +80,7 @@ def copy_rows(conn: Connection, frame: pd.DataFrame, progress: Progress | None =
     progress = progress or NoProgress()
     if frame.empty:
         return
-    columns = ", ".join(frame.columns)
-    raw = conn.connection.driver_connection  # psycopg 3: same transaction as `conn`
-    with raw.cursor() as cur:
-        with cur.copy(f"COPY {STAGE} ({columns}) FROM STDIN (FORMAT csv)") as copy:
-            for start in range(0, len(frame), _COPY_CHUNK):
-                chunk = frame.iloc[start:start + _COPY_CHUNK]
-                buffer = io.StringIO()
-                # None becomes an unquoted empty field, which COPY's CSV reads as NULL
-                chunk.to_csv(buffer, header=False, index=False, na_rep="")
-                copy.write(buffer.getvalue())
-                progress.advance(len(chunk))
+    copy_csv(conn, STAGE, frame, progress.advance)
     # temp tables are never auto-analysed; the joins below need row counts to plan well
     conn.exec_driver_sql(f"ANALYZE {STAGE}")
 

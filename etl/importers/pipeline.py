@@ -13,12 +13,14 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from geodata.vocab import ADMIN_LEVELS
+
 from .crs import parse_crs
 from .errors import ImportRefused
 from .geometry import locate
 from .kinds import LOADERS
 from .kinds.common import Context
-from .load import Counts, copy_rows, create_stage, drop_stage, stage_frame
+from .load import Counts, copy_rows, create_stage, drop_invalid, drop_stage, stage_frame
 from .progress import NoProgress, Progress
 from .readers import Table, read_table
 from .templates import Template, english_names, get_template, match_headers
@@ -66,8 +68,8 @@ def import_file(
     path = Path(path)
     template = get_template(kind)
     declared = parse_crs(crs) if crs else None
-    if level is not None and level not in ("district", "street", "community", "grid"):
-        raise ImportRefused(f"unknown level {level!r}: district, street, community or grid")
+    if level is not None:
+        level = _level(level)
 
     progress.stage(f"reading {path.name}")
     table = read_table(path, layer=layer, encoding=encoding, sheet=sheet)
@@ -80,32 +82,35 @@ def import_file(
     located = locate(table, frame, template, log, ctx.present, declared, path.name)
     if located is not None:
         ctx.geometry_field = located.field
+        if located.note:
+            ctx.notes.append(located.note)
         if located.source_crs and located.source_crs.kind in ("gcj02", "bd09"):
             ctx.notes.append(f"coordinates converted from {located.source_crs.label} to WGS84")
     parsed = parse_frame(frame, table.rows, template, log, ctx.present)
     loader = LOADERS[kind]
     staged = loader.prepare(ctx, parsed, located.geoms if located is not None else None)
-    good = ~ctx.rows.isin(log.bad_rows)
-    staged = staged[good.to_numpy()]
-    staged.insert(0, "row", ctx.rows[good.to_numpy()].to_numpy())
+    # rows with errors are staged too, so the database checks can add their own reasons (the
+    # report then lists every problem of a row at once); they are dropped before writing
+    staged.insert(0, "row", ctx.rows.to_numpy())
+    staged["valid"] = ~ctx.rows.isin(log.bad_rows).to_numpy()
     progress.advance(len(frame))
 
     result = ImportResult(kind, path, len(frame), [], notes=ctx.notes)
     progress.stage("loading", total=len(staged))
+    # the staging table lives in this transaction: an exception's rollback takes it away too
     create_stage(conn, loader.stage)
-    try:
-        copy_rows(conn, stage_frame(staged), progress)
-        loader.check(ctx, conn)
-        if not log.errors or skip_invalid:
-            savepoint = conn.begin_nested()
-            result.counts = loader.write(ctx, conn)
-            if log.errors and not skip_invalid:
-                savepoint.rollback()  # the database refused rows while writing
-            else:
-                savepoint.commit()
-                result.written = True
-    finally:
-        drop_stage(conn)
+    copy_rows(conn, stage_frame(staged), progress)
+    loader.check(ctx, conn)
+    drop_invalid(conn)
+    if not log.errors or skip_invalid:
+        savepoint = conn.begin_nested()
+        result.counts = loader.write(ctx, conn)
+        if log.errors and not skip_invalid:
+            savepoint.rollback()  # the database refused rows while writing
+        else:
+            savepoint.commit()
+            result.written = True
+    drop_stage(conn)
     result.errors = log.sorted()
     return result
 
@@ -148,3 +153,12 @@ def _is_english_header(first: pd.Series, template: Template) -> bool:
     return len(cells) >= 2 and all(
         str(value).lower() in english[name] for name, value in cells.items()
     )
+
+
+def _level(value: str) -> str:
+    """A --level value: district/street/community/grid or 区/街道/社区/网格."""
+    for code, (zh, en) in ADMIN_LEVELS.items():
+        if value.strip().lower() in (code, zh, en):
+            return code
+    raise ImportRefused(f"unknown level {value!r}: district, street, community or grid "
+                        "(区, 街道, 社区, 网格)")

@@ -83,7 +83,9 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
             text = col.str.strip()
             out[name] = text.astype(object).where(text.notna() & (text != ""), None)
         else:
-            out[name] = col.astype(object).map(_cell_text).astype(object)
+            text = col.astype(object).map(_cell_text).astype(object)
+            # pandas 3 infers a string dtype from map(), whose missing value is NaN
+            out[name] = text.where(text.notna(), None)
     return pd.DataFrame(out, index=frame.index, dtype=object)
 
 
@@ -119,13 +121,6 @@ def read_csv(path: Path, encoding: str | None = None) -> Table:
 
 def read_xlsx(path: Path, sheet: str | None = None) -> Table:
     """An Excel workbook's sheet (the first unless named or numbered with --sheet)."""
-    try:
-        import openpyxl  # noqa: F401  (pandas needs it; say so instead of a traceback)
-    except ImportError:
-        raise ReadError(
-            "reading .xlsx needs the openpyxl package, which is not installed "
-            "(pip install openpyxl), or save the sheet as CSV UTF-8"
-        ) from None
     which: str | int = 0
     if sheet is not None:
         which = int(sheet) - 1 if sheet.isdigit() else sheet

@@ -62,9 +62,10 @@ class Template:
 
 def _geometry_columns(kind: str, purpose: str = "") -> tuple[Column, ...]:
     if kind == "area":
-        return (Column("wkt", "几何", "wkt", meaning="WKT polygon or multipolygon, for CSV/XLSX files"
-                       " (spatial files carry their own geometry)", aliases=("WKT", "geometry", "geom",
-                       "空间信息"), example="MULTIPOLYGON(((123.401 41.781, …)))"),)
+        return (Column("wkt", "几何", "wkt", meaning="WKT polygon or multipolygon, for CSV/XLSX "
+                       "files (spatial files carry their own geometry)",
+                       aliases=("WKT", "geometry", "geom", "空间信息"),
+                       example="MULTIPOLYGON(((123.401 41.781, …)))"),)
     return (
         Column("lon", "经度", "lon", meaning=purpose + "longitude in the declared CRS",
                aliases=("longitude", "x", "lng", "东经"), example="123.4312"),
@@ -77,7 +78,7 @@ def _geometry_columns(kind: str, purpose: str = "") -> tuple[Column, ...]:
 
 def _grid() -> Column:
     return Column("grid_code", "网格编码", "code", max_len=15, aliases=("所属网格", "网格代码"),
-                  meaning="15-digit grid; blank: the grid the point lies in",
+                  meaning="15-digit grid; blank: the grid it lies in",
                   example="210103001001001")
 
 
@@ -162,7 +163,7 @@ PERSONS = Template(
         Column("id_number", "公民身份号码", "id_number",
                meaning="18-character citizen ID (GB 11643); required unless 护照号码",
                aliases=("身份证号", "身份证号码", "证件号码", "身份证"), personal=ID,
-               example="210103199001011234"),
+               example="210103199001012359"),
         Column("passport_number", "护照号码", "code", meaning="passport, for people without an ID",
                aliases=("护照号", "外国人证件号码"), max_len=32, personal=OTHER, example=""),
         Column("gender", "性别", "vocab", meaning="男/女 (blank: from the ID; must match it)",
@@ -280,7 +281,7 @@ ENTERPRISES = Template(
     "法人: enterprises keyed by their unified social credit code (GB 32100, checksum checked).",
     (
         Column("credit_code", "统一社会信用代码", "uscc", True, "18-character credit code",
-               aliases=("信用代码", "社会信用代码"), example="91210103MA0XXXXXXX"),
+               aliases=("信用代码", "社会信用代码"), example="91210103MA0Y7K2P8H"),
         Column("name", "企业名称", "text", True, "name", aliases=("名称", "单位名称"),
                max_len=128, example="沈阳某某科技有限公司"),
         Column("legal_representative", "法定代表人", "text", meaning="legal representative",
@@ -358,13 +359,15 @@ def write_template(kind: str, path: Path) -> Path:
 def markdown_table(kind: str) -> str:
     """The template's columns as a Markdown table (docs/importing.md holds these)."""
     lines = [
-        "| 中文表头 | English | required | meaning | example |",
-        "| --- | --- | --- | --- | --- |",
+        "| 中文表头 | English | required | meaning | example | also accepted |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for c in get_template(kind).columns:
         example = f"`{c.example}`" if c.example else ""
+        aliases = ", ".join(c.aliases)
+        required = "yes" if c.required else ""
         lines.append(
-            f"| {c.zh} | `{c.name}` | {'yes' if c.required else ''} | {c.meaning} | {example} |"
+            f"| {c.zh} | `{c.name}` | {required} | {c.meaning} | {example} | {aliases} |"
         )
     return "\n".join(lines)
 

@@ -7,7 +7,7 @@ Checks run on whole columns (pandas) so 800,000 rows take seconds, not minutes.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +23,7 @@ _TRUE = {"是", "true", "t", "yes", "y", "1", "在岗", "√"}
 _FALSE = {"否", "false", "f", "no", "n", "0", "不在岗", "离岗", "×"}
 _INT_RE = r"[+-]?\d+(?:\.0*)?"
 _PHONE_RE = r"[0-9+ -]{5,20}"
+_EXCEL_NUMBER = r"\d(\.\d+)?E\+\d+"
 # labels in real exports drop the 地/人口/人员 the vocabularies carry: 户籍 for 户籍地, 流动 for 流动人口
 _LABEL_SUFFIXES = ("地", "人口", "人员")
 
@@ -77,12 +78,6 @@ class ErrorLog:
         reasons = reason[bad] if isinstance(reason, pd.Series) else None
         for i, (row, value) in enumerate(zip(rows[mask_], values[bad], strict=True)):
             self.add(row, field, value, reason if reasons is None else reasons.iloc[i])
-
-    def add_all(self, errors: Iterable[RowError]) -> None:
-        """Merge errors found elsewhere (the database checks)."""
-        for error in errors:
-            self.errors.append(error)
-            self._bad_rows.add(error.row)
 
     @property
     def bad_rows(self) -> set[int]:
@@ -163,11 +158,7 @@ def parse_column(s: pd.Series, col: Column) -> Parsed:
             reasons = reasons.mask(high, f"more than {hi:g}")
             bad |= high
         good = numbers.where(~bad)
-        if col.type == "int":
-            values = good.map(lambda v: int(v), na_action="ignore").astype(object)
-        else:
-            values = good.astype(object)
-        return Parsed(values.where(good.notna(), None), bad, reasons)
+        return Parsed(as_objects(good, int if col.type == "int" else float), bad, reasons)
     if col.type == "date":
         return _parse_dates(s)
     if col.type == "bool":
@@ -187,6 +178,10 @@ def parse_column(s: pd.Series, col: Column) -> Parsed:
     if col.type == "id_number":
         values = s.map(idcard.normalize, na_action="ignore")
         reasons = _reasons(values, idcard.validate)
+        # Excel shows long digit strings as 2.10103E+17 and saves them so: the digits are lost
+        mangled = values.str.fullmatch(_EXCEL_NUMBER).fillna(False).astype(bool)
+        reasons = reasons.mask(mangled, "Excel turned the ID into a number: format the column "
+                                        "as text (文本) and enter the IDs again")
         bad = reasons.notna()
         return Parsed(values.where(~bad, None).astype(object), bad, reasons)
     if col.type == "uscc":
@@ -202,8 +197,17 @@ def parse_column(s: pd.Series, col: Column) -> Parsed:
     raise ValueError(f"unknown column type {col.type!r}")
 
 
+def as_objects(numbers: pd.Series, kind: type) -> pd.Series:
+    """Numbers as Python ints or floats in an object Series, None where missing (pandas would
+    turn ints with gaps into floats, and COPY would read 2.0 into a smallint)."""
+    out = np.full(len(numbers), None, dtype=object)
+    present = numbers.notna().to_numpy()
+    out[present] = [kind(v) for v in numbers.to_numpy()[present]]
+    return pd.Series(out, index=numbers.index, dtype=object)
+
+
 def _reasons(values: pd.Series, check) -> pd.Series:
-    """The checker's reason per cell (None when valid or blank), each distinct value checked once."""
+    """The checker's reason per cell (None when valid or blank), each value checked once."""
     distinct = values.dropna().unique()
     answers = {v: check(v) for v in distinct}
     return values.map(answers, na_action="ignore").astype(object).where(values.notna(), None)
@@ -280,9 +284,3 @@ def id_birth_and_sex(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     digit = pd.to_numeric(text.str[16:17], errors="coerce")
     sex = pd.Series(np.where(digit % 2 == 1, "M", "F"), index=ids.index, dtype=object)
     return born, sex.where(valid, None)
-
-
-def matches(pattern: str, s: pd.Series) -> pd.Series:
-    """Boolean Series: the cell matches the whole pattern (False for blanks)."""
-    return s.str.fullmatch(pattern).fillna(False).astype(bool)
-

@@ -88,24 +88,37 @@ def committed(engine: Engine):
     wipe(engine)
 
 
+def add_households(conn: Connection) -> None:
+    """Households in B-1: unit 1 rooms 101 and 501, unit 2 room 302 (6 floors per unit)."""
+    conn.execute(text("""
+        INSERT INTO unit (building_id, number)
+        SELECT id, n FROM building, generate_series(1, 2) n WHERE code = 'B-1'
+    """))
+    conn.execute(text("""
+        INSERT INTO floor (unit_id, building_id, number)
+        SELECT u.id, u.building_id, f FROM unit u, generate_series(1, 6) f
+    """))
+    for unit, room in ((1, "101"), (1, "501"), (2, "302")):
+        conn.execute(text("""
+            INSERT INTO household (floor_id, unit_id, building_id, room_number, occupancy)
+            SELECT f.id, u.id, u.building_id, :room, 'self_occupied'
+            FROM unit u JOIN floor f ON f.unit_id = u.id
+            WHERE u.number = :unit AND f.number = :floor
+        """), {"unit": unit, "room": room, "floor": int(room[0])})
+
+
+@pytest.fixture
+def households(conn: Connection, hierarchy):
+    """Building B-1 and its households, inside the test's rolled-back transaction."""
+    insert_building(conn, GRID, "B-1")
+    add_households(conn)
+    return hierarchy
+
+
 @pytest.fixture
 def with_household(engine: Engine, committed):
-    """Committed households B-1 unit 1 rooms 101 and 501, unit 2 room 302."""
+    """Building B-1 and its households, committed for CLI runs (never mix with `conn`: the
+    clean-up would wait for the test's open transaction)."""
     with engine.begin() as conn:
-        conn.execute(text("""
-            INSERT INTO unit (building_id, number)
-            SELECT id, n FROM building, generate_series(1, 2) n WHERE code = 'B-1'
-        """))
-        conn.execute(text("""
-            INSERT INTO floor (unit_id, building_id, number)
-            SELECT u.id, u.building_id, f FROM unit u, generate_series(1, 6) f
-        """))
-        for unit, room in ((1, "101"), (1, "501"), (2, "302")):
-            conn.execute(text("""
-                INSERT INTO household (floor_id, unit_id, building_id, room_number, occupancy)
-                SELECT f.id, u.id, u.building_id, :room, 'self_occupied'
-                FROM unit u JOIN floor f ON f.unit_id = u.id
-                WHERE u.number = :unit AND f.number = :floor
-            """), {"unit": unit, "room": room, "floor": int(room[0])})
+        add_households(conn)
     return committed
-

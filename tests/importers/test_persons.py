@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
+
 from sqlalchemy import text
 
 from etl.importers import import_file
@@ -47,7 +49,7 @@ def test_a_bad_row_commits_nothing_and_the_report_names_it(tmp_path, cli_env, en
                                                            with_household):
     bad_id = bad_checksum(person_id(2))
     rows = [_person(1), _person(2, 公民身份号码=bad_id), _person(3, 楼栋编码="B-404"),
-            _person(4, 出生日期="1981-01-01"), _person(5, 联系电话="call me")]
+            _person(4, 出生日期="1981-01-01"), _person(5, 联系电话="call me", 楼栋编码="B-9")]
     path = write_csv(tmp_path / "persons.csv", rows, encoding="gbk")
     result = run_cli(cli_env, "persons", path)
     assert result.returncode == 1
@@ -61,6 +63,7 @@ def test_a_bad_row_commits_nothing_and_the_report_names_it(tmp_path, cli_env, en
         ("4", "楼栋编码", "unknown building (import buildings first)"),
         ("5", "出生日期", "does not match the birth date in the ID (digits 7-14)"),
         ("6", "联系电话", "not a phone number (5-20 digits, spaces, + or -)"),
+        ("6", "楼栋编码", "unknown building (import buildings first)"),
     ]
     # personal values are masked in the report: ID 6 + 8 stars + 4, phones 3 + 4 stars + 4
     assert report[0]["value"] == bad_id[:6] + "********" + bad_id[-4:]
@@ -70,20 +73,25 @@ def test_a_bad_row_commits_nothing_and_the_report_names_it(tmp_path, cli_env, en
                       tmp_path / "skipped.csv")
     assert skipped.returncode == 0, skipped.stderr
     assert "1 inserted" in skipped.stdout
-    assert len(read_report(tmp_path / "skipped.csv")) == 4
+    assert len(read_report(tmp_path / "skipped.csv")) == 5
     with engine.connect() as conn:
         assert conn.execute(text("SELECT name FROM person")).scalars().all() == ["张1"]
 
 
-def test_bad_id_checksum_is_a_row_error(conn, tmp_path, with_household):
-    path = write_csv(tmp_path / "p.csv", [_person(1, 公民身份号码=bad_checksum(person_id(1)))])
-    result = import_file(conn, "persons", path)
+def test_bad_id_checksum_is_a_row_error(conn, tmp_path, households):
+    rows = [_person(1, 公民身份号码=bad_checksum(person_id(1))),
+            _person(2, 公民身份号码="2.10103E+17"),
+            _person(9, 公民身份号码=person_id(9).lower() + " ")]  # 21010319800517019x: normalised
+    result = import_file(conn, "persons", write_csv(tmp_path / "p.csv", rows))
     assert [(e.row, e.field, e.reason) for e in result.errors] == [
-        (2, "公民身份号码", "bad checksum")]
+        (2, "公民身份号码", "bad checksum"),
+        (3, "公民身份号码", "Excel turned the ID into a number: format the column as text (文本) "
+                        "and enter the IDs again"),
+    ]
     assert not result.written
 
 
-def test_birth_date_and_sex_come_from_the_id_and_must_match_it(conn, tmp_path, with_household):
+def test_birth_date_and_sex_come_from_the_id_and_must_match_it(conn, tmp_path, households):
     woman = person_id(7, sex="F", born=date(1990, 2, 28))
     rows = [
         {"姓名": "李四", "公民身份号码": woman, "人口类型": "registered"},
@@ -100,7 +108,7 @@ def test_birth_date_and_sex_come_from_the_id_and_must_match_it(conn, tmp_path, w
     assert got == [("李四", "F", date(1990, 2, 28)), ("赵六", "M", date(1980, 5, 17))]
 
 
-def test_living_apart_from_registration_takes_two_rows(conn, tmp_path, with_household):
+def test_living_apart_from_registration_takes_two_rows(conn, tmp_path, households):
     rows = [_person(1), _person(1, 单元="2", 房号="302", 居住类型="居住", 与户主关系="租户")]
     result = import_file(conn, "persons", write_csv(tmp_path / "p.csv", rows))
     assert result.errors == []
@@ -109,7 +117,7 @@ def test_living_apart_from_registration_takes_two_rows(conn, tmp_path, with_hous
     assert kinds == ["registered", "residence"]
 
 
-def test_duplicates_and_disagreeing_rows_are_refused(conn, tmp_path, with_household):
+def test_duplicates_and_disagreeing_rows_are_refused(conn, tmp_path, households):
     rows = [_person(1), _person(1), _person(2), _person(2, 姓名="别人", 居住类型="居住")]
     result = import_file(conn, "persons", write_csv(tmp_path / "p.csv", rows))
     assert [(e.row, e.field, e.reason) for e in result.errors] == [
@@ -119,7 +127,7 @@ def test_duplicates_and_disagreeing_rows_are_refused(conn, tmp_path, with_househ
     assert count(conn, "person") == 0
 
 
-def test_unknown_unit_and_room_are_named(conn, tmp_path, with_household):
+def test_unknown_unit_and_room_are_named(conn, tmp_path, households):
     rows = [_person(1, 单元="9"), _person(2, 房号="999")]
     result = import_file(conn, "persons", write_csv(tmp_path / "p.csv", rows))
     assert [(e.row, e.field, e.reason) for e in result.errors] == [
@@ -130,7 +138,7 @@ def test_unknown_unit_and_room_are_named(conn, tmp_path, with_household):
 
 
 def test_foreigners_are_keyed_by_passport_and_updates_only_touch_given_columns(
-        conn, tmp_path, with_household):
+        conn, tmp_path, households):
     rows = [{"姓名": "John Smith", "护照号码": "E12345678", "性别": "M", "出生日期": "1975-03-02",
              "人口类型": "境外人员", "联系电话": "13912345678"}]
     first = import_file(conn, "persons", write_csv(tmp_path / "a.csv", rows))
@@ -152,3 +160,17 @@ def test_a_file_without_any_identity_column_is_refused(conn, tmp_path):
     path = write_csv(tmp_path / "p.csv", [{"姓名": "张三", "人口类型": "户籍"}])
     with pytest.raises(ImportRefused, match="公民身份号码"):
         import_file(conn, "persons", path)
+
+
+def test_an_xlsx_sheet_through_the_cli(tmp_path, cli_env, engine, with_household):
+    path = tmp_path / "人口.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"填表说明": ["身份证号请以文本格式填写"]}).to_excel(
+            writer, sheet_name="说明", index=False)
+        pd.DataFrame([_person(1), _person(2)]).to_excel(writer, sheet_name="人口", index=False)
+    result = run_cli(cli_env, "persons", path, "--sheet", "人口")
+    assert result.returncode == 0, result.stderr
+    assert "2 inserted, 0 updated, 0 unchanged" in result.stdout
+    with engine.connect() as conn:
+        assert count(conn, "person") == 2
+        assert count(conn, "person_household") == 2

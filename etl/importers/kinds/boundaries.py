@@ -63,7 +63,8 @@ def _zh(level: str) -> str:
 
 
 def check(ctx: Context, conn: Connection) -> None:
-    """Repair invalid polygons; then, level by level from the top, parents exist and contain."""
+    """Repair invalid polygons; level by level from the top, parents exist and contain their
+    children; a boundary already holding children in the database keeps holding them."""
     repaired = repair_areas(conn, ctx.log, ctx.geometry_field)
     if repaired:
         ctx.notes.append(f"{repaired} invalid geometr{'y' if repaired == 1 else 'ies'} repaired")
@@ -75,28 +76,53 @@ def check(ctx: Context, conn: Connection) -> None:
                    'unknown parent ' || :parent || ' ' || s.parent_code
                    || ' (neither in the database nor valid in this file)'
             FROM {STAGE} s
-            WHERE s.level = :level
+            WHERE s.level = :level AND s.parent_code IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM {STAGE} p WHERE p.level = :parent
-                              AND p.code = s.parent_code)
+                              AND p.code = s.parent_code AND p.valid)
               AND NOT EXISTS (SELECT 1 FROM onemap.{parent} p WHERE p.code = s.parent_code)
         """, params)
         tolerance = OUTSIDE_TOLERANCE.format(child="x.geom")
         flag(conn, ctx.log, ctx.geometry_field, f"""
-            SELECT x.row, round(x.outside::numeric, 1) || ' m²',
+            SELECT x.row, ST_AsText(ST_PointOnSurface(x.beyond), 6),
                    'lies outside its ' || :parent || ' ' || x.parent_code
                    || ' by ' || round(x.outside::numeric, 1) || ' m² (tolerance: 1 m² or 0.1 %)'
             FROM (
-              SELECT s.row, s.geom, s.parent_code,
-                     ST_Area(ST_Difference(s.geom, coalesce(ps.geom, pd.geom))::geography)
-                       AS outside
+              SELECT s.row, s.geom, s.parent_code, d.beyond, ST_Area(d.beyond::geography) AS outside
               FROM {STAGE} s
-              LEFT JOIN {STAGE} ps ON ps.level = :parent AND ps.code = s.parent_code
+              LEFT JOIN {STAGE} ps
+                ON ps.level = :parent AND ps.code = s.parent_code AND ps.valid
               LEFT JOIN onemap.{parent} pd ON pd.code = s.parent_code
+              -- the value names a point in the part that sticks out, to find it on a map
+              CROSS JOIN LATERAL (
+                SELECT ST_Difference(s.geom, coalesce(ps.geom, pd.geom)) AS beyond) d
               WHERE s.level = :level
                 AND NOT ST_CoveredBy(s.geom, coalesce(ps.geom, pd.geom))
             ) x
             WHERE x.outside > {tolerance}
         """, params)
+    _keeps_children(ctx, conn)
+
+
+def _keeps_children(ctx: Context, conn: Connection) -> None:
+    """A new boundary must still hold the children already in the database (the triggers only
+    look upwards, from a child to its parent, so they would let a shrunken parent through)."""
+    for child, fk, parent in PARENTS:
+        tolerance = OUTSIDE_TOLERANCE.format(child="c.geom")
+        flag(conn, ctx.log, ctx.geometry_field, f"""
+            SELECT s.row, c.code,
+                   'would leave its ' || :child || ' ' || c.code || ' outside by '
+                   || round(ST_Area(ST_Difference(c.geom, s.geom)::geography)::numeric, 1) || ' m²'
+            FROM {STAGE} s JOIN onemap.{child} c ON c.{fk} = s.code
+            WHERE s.level = :parent
+              AND NOT EXISTS (SELECT 1 FROM {STAGE} x WHERE x.code = c.code AND x.valid)
+              AND NOT ST_CoveredBy(c.geom, s.geom)
+              AND ST_Area(ST_Difference(c.geom, s.geom)::geography) > {tolerance}
+        """, {"child": child, "parent": parent})
+    flag(conn, ctx.log, ctx.geometry_field, f"""
+        SELECT s.row, b.code, 'would leave building ' || b.code || ' outside'
+        FROM {STAGE} s JOIN onemap.building b ON b.grid_code = s.code
+        WHERE s.level = 'grid' AND NOT ST_Covers(s.geom, ST_PointOnSurface(b.geom))
+    """)
 
 
 def write(ctx: Context, conn: Connection) -> Counts:

@@ -102,7 +102,7 @@ def check_location(ctx: Context, conn: Connection, where: str = "s.geom",
     if grid_required:
         flag(conn, log, geo, f"""
             SELECT s.row, ST_AsText({where}, 6), 'in no grid: no grid boundary covers it'
-            FROM {STAGE} s WHERE s.grid_code IS NULL
+            FROM {STAGE} s WHERE s.grid_code IS NULL AND s.geom IS NOT NULL
         """)
 
 
@@ -138,5 +138,6 @@ def simple_upsert(ctx: Context, conn: Connection, table: str, key: str,
            f"SELECT {exprs} FROM {STAGE} s WHERE s.row BETWEEN :lo AND :hi AND {where} "
            + on_conflict(key, updatable))
     counts = upsert(conn, ctx.log, sql, field_name or key, params, where=where)
-    counts.unchanged = staged_count(conn, where=where, params=params) - counts.inserted - counts.updated
+    staged = staged_count(conn, where=where, params=params)
+    counts.unchanged = staged - counts.inserted - counts.updated
     return counts

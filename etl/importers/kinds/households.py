@@ -8,7 +8,7 @@ import pandas as pd
 from sqlalchemy import Connection, text
 
 from ..load import STAGE, Counts, flag, on_conflict, staged_count, upsert
-from ..validate import flag_duplicates
+from ..validate import as_objects, flag_duplicates
 from .common import Context, Loader, require_loaded, resolve_building
 
 STAGE_COLUMNS = (
@@ -23,8 +23,7 @@ def floor_from_room(rooms: pd.Series) -> pd.Series:
     parts = rooms.str.extract(f"^{_ROOM_FLOOR}$")
     number = pd.to_numeric(parts["floor"], errors="coerce")
     sign = parts["sign"].map(lambda s: -1 if s else 1, na_action="ignore")
-    floor = (number * sign).where(number > 0)
-    return floor.map(int, na_action="ignore").astype(object).where(floor.notna(), None)
+    return as_objects((number * sign).where(number > 0), int)
 
 
 def prepare(ctx: Context, frame: pd.DataFrame, geoms: gpd.GeoSeries | None) -> pd.DataFrame:

@@ -153,14 +153,16 @@ def _resolve_households(ctx: Context, conn: Connection) -> None:
         SELECT s.row, s.unit, 'building ' || s.building_code || ' has no unit ' || s.unit
                || ' (import households first)'
         FROM {STAGE} s
-        WHERE s.building_id IS NOT NULL AND s.household_id IS NULL
+        WHERE s.building_id IS NOT NULL AND s.household_id IS NULL AND s.unit IS NOT NULL
           AND NOT EXISTS (SELECT 1 FROM onemap.unit u
                           WHERE u.building_id = s.building_id AND u.number = s.unit)
     """)
     flag(conn, ctx.log, "room", f"""
         SELECT s.row, s.room, 'unknown room: building ' || s.building_code || ' unit ' || s.unit
                || ' has no room ' || s.room || ' (import households first)'
-        FROM {STAGE} s WHERE s.building_id IS NOT NULL AND s.household_id IS NULL
+        FROM {STAGE} s
+        WHERE s.building_id IS NOT NULL AND s.household_id IS NULL
+          AND s.unit IS NOT NULL AND s.room IS NOT NULL
     """)
 
 

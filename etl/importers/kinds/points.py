@@ -87,7 +87,8 @@ def _sensor_prepare(ctx: Context, df: pd.DataFrame) -> None:
     both = low.notna() & high.notna()
     unordered = pd.Series(False, index=df.index)
     unordered[both] = low[both].astype(float) >= high[both].astype(float)
-    ctx.error_where(unordered, "high_threshold", high, "must be above 下限 (low_threshold)")
+    ctx.error_where(unordered, "high_threshold", ctx.raw.get("high_threshold", high),
+                    "must be above 下限 (low_threshold)")
     worn = df["person_id_number"].notna() & df["kind"].notna() & ~df["kind"].isin(
         PERSONAL_SENSOR_KINDS)
     ctx.error_where(worn, "person_id_number", df["person_id_number"],
