@@ -49,8 +49,6 @@ def run(scale_name: str, seed: int, cluster: EmbeddedPostgres) -> dict:
 
     started = time.perf_counter()
     outline = read_boundary().geometry
-    names = iter(["roads and buildings", "streets, communities and grids", "units, floors and households",
-                  "people", "enterprises and key places", "staff, cameras and sensors", "a year of events"])
     previous = [None]
 
     def progress(what: str) -> None:

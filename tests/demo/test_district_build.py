@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 import pytest
-import shapely
-from shapely.geometry import MultiPolygon, box
+from shapely.geometry import box
 from sqlalchemy import text
 
 from etl.demo.boundary import read_boundary

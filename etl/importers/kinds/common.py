@@ -106,18 +106,26 @@ def check_location(ctx: Context, conn: Connection, where: str = "s.geom",
         """)
 
 
+def resolve_reference(ctx: Context, conn: Connection, *, field_name: str, id_column: str,
+                      table: str, key: str, kind: str) -> None:
+    """Turn the staged natural keys in `field_name` into ids of `table` (matched on `key`);
+    a key that matches nothing is a row error telling which kind to import first."""
+    conn.execute(text(f"""
+        UPDATE {STAGE} s SET {id_column} = t.id
+        FROM onemap.{table} t WHERE t.{key} = s.{field_name}
+    """))
+    flag(conn, ctx.log, field_name, f"""
+        SELECT s.row, s.{field_name}, 'unknown {table} (import {kind} first)'
+        FROM {STAGE} s WHERE s.{field_name} IS NOT NULL AND s.{id_column} IS NULL
+    """)
+
+
 def resolve_building(ctx: Context, conn: Connection) -> None:
     """Turn building codes into building ids; an unknown code is a row error."""
     if "building_code" not in ctx.present:
         return
-    conn.execute(text(f"""
-        UPDATE {STAGE} s SET building_id = b.id
-        FROM onemap.building b WHERE b.code = s.building_code
-    """))
-    flag(conn, ctx.log, "building_code", f"""
-        SELECT s.row, s.building_code, 'unknown building (import buildings first)'
-        FROM {STAGE} s WHERE s.building_code IS NOT NULL AND s.building_id IS NULL
-    """)
+    resolve_reference(ctx, conn, field_name="building_code", id_column="building_id",
+                      table="building", key="code", kind="buildings")
 
 
 def simple_upsert(ctx: Context, conn: Connection, table: str, key: str,

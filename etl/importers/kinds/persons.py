@@ -17,7 +17,7 @@ from geodata.vocab import GENDERS
 from ..errors import ImportRefused
 from ..load import STAGE, Counts, flag, on_conflict, staged_count, upsert
 from ..validate import flag_duplicates, id_birth_and_sex
-from .common import Context, Loader
+from .common import Context, Loader, resolve_reference
 
 PERSON_COLUMNS = ("id_number", "passport_number", "name", "gender", "birth_date", "phone",
                   "population_type", "ethnicity", "registered_address")
@@ -136,14 +136,8 @@ def check(ctx: Context, conn: Connection) -> None:
 
 def _resolve_households(ctx: Context, conn: Connection) -> None:
     """building → unit → room, each a row error of its own when it does not resolve."""
-    conn.execute(text(f"""
-        UPDATE {STAGE} s SET building_id = b.id
-        FROM onemap.building b WHERE b.code = s.building_code
-    """))
-    flag(conn, ctx.log, "building_code", f"""
-        SELECT s.row, s.building_code, 'unknown building (import buildings first)'
-        FROM {STAGE} s WHERE s.building_code IS NOT NULL AND s.building_id IS NULL
-    """)
+    resolve_reference(ctx, conn, field_name="building_code", id_column="building_id",
+                      table="building", key="code", kind="buildings")
     conn.execute(text(f"""
         UPDATE {STAGE} s SET household_id = h.id
         FROM onemap.unit u JOIN onemap.household h ON h.unit_id = u.id

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 
 import geopandas as gpd
 import pandas as pd
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geodata.vocab import PERSONAL_SENSOR_KINDS, SENSOR_KINDS
 
-from ..load import STAGE, Counts, flag
+from ..load import Counts
 from ..validate import flag_duplicates
 from .common import (
     Context,
@@ -19,6 +19,7 @@ from .common import (
     check_location,
     require_loaded,
     resolve_building,
+    resolve_reference,
     simple_upsert,
     with_geometry,
 )
@@ -99,14 +100,8 @@ def _sensor_check(ctx: Context, conn: Connection) -> None:
     """The wearer must be a person already imported."""
     if "person_id_number" not in ctx.present:
         return
-    conn.execute(text(f"""
-        UPDATE {STAGE} s SET person_id = p.id
-        FROM onemap.person p WHERE p.id_number = s.person_id_number
-    """))
-    flag(conn, ctx.log, "person_id_number", f"""
-        SELECT s.row, s.person_id_number, 'unknown person (import persons first)'
-        FROM {STAGE} s WHERE s.person_id_number IS NOT NULL AND s.person_id IS NULL
-    """)
+    resolve_reference(ctx, conn, field_name="person_id_number", id_column="person_id",
+                      table="person", key="id_number", kind="persons")
 
 
 SENSORS = point_loader("sensor", "code", (
