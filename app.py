@@ -3,6 +3,8 @@
 import dash
 
 from onemap.health import register_health
+from onemap.web.auth import init_auth
+from onemap.web.security import init_security
 
 app = dash.Dash(
     __name__,
@@ -15,3 +17,5 @@ app = dash.Dash(
 app.layout = dash.page_container
 server = app.server
 register_health(server)
+init_security(server)
+init_auth(server)

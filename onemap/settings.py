@@ -74,6 +74,23 @@ class Settings(BaseSettings):
         default=1, description="gunicorn worker processes (8 threads each)."
     )
     log_level: str = Field(default="INFO", description="Log level of the web server.")
+    secret_key: str | None = Field(
+        default=None,
+        description="Key that signs session cookies. Unset: one is generated once and kept in "
+        "var/secret_key, so sessions survive restarts and are shared by all workers.",
+    )
+    cookie_secure: bool = Field(
+        default=True,
+        description="Send the session cookie over HTTPS only (browsers also accept it from "
+        "http://127.0.0.1). Set false only to serve plain HTTP on a trusted network.",
+    )
+    session_hours: float = Field(
+        default=12.0,
+        description="A session ends after this many hours without a request (a shift).",
+    )
+    login_rate_limit: str = Field(
+        default="10 per minute", description="Login attempts allowed per address."
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +105,19 @@ class Settings(BaseSettings):
         raise ValueError(
             "ONEMAP_DATABASE_URL must be a PostgreSQL URL (postgresql://user:pass@host/db)"
         )
+
+    def session_secret(self) -> str:
+        """The session-signing key: the setting, or one generated once into var/secret_key."""
+        if self.secret_key:
+            return self.secret_key
+        path = PROJECT_ROOT / "var" / "secret_key"
+        if not path.exists():
+            import secrets
+
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32))
+        return path.read_text().strip()
 
     @property
     def embedded(self) -> bool:

@@ -6,9 +6,11 @@ import dash
 import dash_leaflet as dl
 from dash import html
 
-from geodata.db import get_engine
-from geodata.queries.overview import district_bounds, table_counts
+from geodata.queries.overview import table_counts, unit_bounds
+from geodata.scope import scoped
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
+from onemap.access.roles import ROLE_NAMES
+from onemap.web.auth import current_scope, current_user
 
 dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览")
 
@@ -66,17 +68,32 @@ def _map(boundaries: list, bounds: list | None) -> dl.Map:
     )
 
 
+def user_bar() -> html.Div:
+    """Who is signed in, their role and unit, and a sign-out button."""
+    user = current_user.user
+    role_zh, role_en = ROLE_NAMES[user.role]
+    return html.Div(className="user-bar", children=[
+        html.Span(user.display_name, className="user-name"),
+        html.Span(f"{role_zh} · {role_en}", className="user-role"),
+        html.Span(user.scope_code, className="user-scope"),
+        html.Form(html.Button("退出 Sign out", type="submit", className="sign-out"),
+                  method="post", action="/logout"),
+    ])
+
+
 def layout(**_query) -> html.Div:
-    """The page, rendered from the database at every load."""
-    with get_engine().connect() as conn:
+    """The page, rendered from the database at every load, inside the user's scope."""
+    scope = current_scope()
+    with scoped(scope) as conn:
         counts = table_counts(conn)
-        bounds = district_bounds(conn)
+        bounds = unit_bounds(conn, scope.code)
         boundaries = [(layer, boundary_geojson(conn, layer)) for layer in BOUNDARY_LAYERS]
     empty = counts["district"] == 0
     return html.Div(className="page", children=[
         html.Header(className="page-header", children=[
             html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
             html.Div("数据总览 · Data overview", className="page-subtitle"),
+            user_bar(),
         ]),
         html.Main(className="overview", children=[
             html.Section(className="overview-map-wrap", children=[

@@ -30,3 +30,16 @@ def test_every_command_is_documented():
 
 def test_the_two_commands_are_shown():
     assert "make run" in README and "make test" in README
+
+
+def test_the_role_table_is_the_code():
+    from onemap.access.roles import ROLE_CAPABILITIES, Capability
+
+    lines = [line for line in README.splitlines() if line.startswith("| ")
+             and line.split("|")[1].strip() in {c.value for c in Capability}]
+    assert len(lines) == len(Capability)
+    roles = list(ROLE_CAPABILITIES)
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        capability, marks = Capability(cells[0]), cells[1:]
+        assert [m == "✓" for m in marks] == [capability in ROLE_CAPABILITIES[r] for r in roles]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -40,3 +42,12 @@ def verify_password(stored_hash: str, password: str) -> bool:
 def needs_rehash(stored_hash: str) -> bool:
     """True when the hash was made with weaker parameters than today's."""
     return _HASHER.check_needs_rehash(stored_hash)
+
+
+@lru_cache(maxsize=1)
+def dummy_hash() -> str:
+    """A real hash of nothing anyone knows: checking it costs what a real check costs, so an
+    unknown username cannot be told from a wrong password by timing."""
+    import secrets
+
+    return _HASHER.hash(secrets.token_hex(16))

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from onemap.settings import get_settings
 
-from . import db, importing, serve
+from . import db, importing, serve, users
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(importing.app, name="import")
+app.add_typer(users.app, name="user")
 app.command("serve")(serve.serve)
 app.command("demo")(demo_command.demo)
 

@@ -15,6 +15,7 @@ from etl.demo.boundary import read_boundary
 from etl.demo.district import build_district
 from etl.demo.load import NotEmpty, check_empty, existing_boundaries, load
 from etl.demo.scales import SCALES
+from etl.demo.users import create_demo_users
 from etl.importers.crs import CrsError
 from etl.importers.readers import ReadError
 from geodata.db import database_url, make_engine
@@ -79,6 +80,7 @@ def demo(
 
             with engine.begin() as conn:
                 written = load(conn, district, loaded)
+                accounts = create_demo_users(conn, code)
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
             problems = check_hierarchy(conn)
@@ -96,6 +98,10 @@ def demo(
         raise typer.Exit(1)
     typer.echo(f"{name} ({code}) built at scale {scale} with seed {seed} in "
                f"{time.perf_counter() - started:.0f} s; hierarchy consistent")
+    if accounts:
+        typer.echo("demo users (shown once; change them with `onemap user passwd`):")
+        for username, role, scope, password in accounts:
+            typer.echo(f"  {username:<11} {role:<13} scope {scope:<16} password {password}")
 
 
 def _progress() -> Progress:

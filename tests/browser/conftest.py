@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(cli_env, db_url):
-    """Base URL of `onemap serve` started as users start it, stopped after the session."""
+@contextmanager
+def serving(env: dict):
+    """`onemap serve` started as users start it, on a free port; yields its base URL."""
     port = _free_port()
     log = open(Path("/tmp") / f"onemap-test-serve-{port}.log", "w")
     process = subprocess.Popen(
-        [onemap_command(), "serve", "--port", str(port)], env=cli_env, stdout=log, stderr=log,
+        [onemap_command(), "serve", "--port", str(port)], env=env, stdout=log, stderr=log,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -46,10 +47,67 @@ def live_server(cli_env, db_url):
         if process.poll() is not None or time.monotonic() > deadline:
             raise RuntimeError(f"onemap serve did not come up; see {log.name}")
         time.sleep(0.3)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(cli_env, db_url, demo_users):
+    """Base URL of the session's running OneMap (on the session database).
+
+    Every test signs in from 127.0.0.1, so the sign-in rate limit is raised here; the limit
+    itself is tested on a server of its own (test_auth.py)."""
+    with serving(dict(cli_env, ONEMAP_LOGIN_RATE_LIMIT="1000 per minute")) as base:
+        yield base
+
+
+# username -> (role, password); scopes are set when the hierarchy exists (see demo_users)
+TEST_USERS = {
+    "duty": ("duty_officer", "duty-test-2026"),
+    "leader": ("leader", "leader-test-2026"),
+    "analyst": ("analyst", "analyst-test-2026"),
+    "gridworker": ("grid_worker", "grid-test-2026"),
+    "admin": ("admin", "admin-test-2026"),
+}
+
+
+@pytest.fixture(scope="session")
+def demo_users(engine):
+    """One user per role: the fixture district (210103) for all but the grid worker, who gets
+    its first grid. The hierarchy is there only while the users are added (a scope must exist
+    when it is given); tests load what they need. Users stay: audit rows point at them."""
+    from sqlalchemy import text
+
+    from geodata import users
+    from onemap.access.passwords import hash_password
+    from tests.fixtures.hierarchy import insert_hierarchy
+
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        codes = insert_hierarchy(conn)
+        conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+        for username, (role, password) in TEST_USERS.items():
+            if not users.credentials(conn, username):
+                scope = codes["grid"][0] if role == "grid_worker" else codes["street"][0][:6]
+                users.add(conn, username=username, display_name=f"测试 {username}", role=role,
+                          scope_code=scope, password_hash=hash_password(password))
+        for table in ("grid", "community", "street", "district"):
+            conn.execute(text(f"DELETE FROM {table}"))
+        transaction.commit()
+    return TEST_USERS
+
+
+def sign_in(tab, base: str, username: str) -> None:
+    """Sign in through the login form, as a person would."""
+    tab.goto(base + "/login")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", TEST_USERS[username][1])
+    tab.click("button[type=submit]")
+    tab.wait_for_url(base + "/")
 
 
 @pytest.fixture(scope="session")

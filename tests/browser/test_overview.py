@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 from sqlalchemy import text
 
-from tests.browser.conftest import painted_pixels, screenshot
+from tests.browser.conftest import painted_pixels, screenshot, sign_in
 from tests.fixtures.hierarchy import insert_building, insert_hierarchy
 
 pytestmark = pytest.mark.browser
@@ -32,7 +32,7 @@ def test_health_check_answers_without_login(live_server):
 
 
 def test_empty_database_says_so(live_server, page):
-    page.goto(live_server + "/")
+    sign_in(page, live_server, "duty")
     page.wait_for_selector(".count-tile")
     assert "OneMap" in page.title()
     assert "尚未载入行政区划数据" in page.inner_text(".empty-note")
@@ -42,7 +42,7 @@ def test_empty_database_says_so(live_server, page):
 
 
 def test_overview_draws_the_boundaries_and_counts_from_the_database(live_server, page, hierarchy):
-    page.goto(live_server + "/")
+    sign_in(page, live_server, "duty")
     page.wait_for_selector(".leaflet-boundary-district-pane canvas")
     page.wait_for_timeout(500)  # let Leaflet finish its first paint
     for level in ("district", "street", "community", "grid"):
@@ -63,7 +63,25 @@ def test_overview_draws_the_boundaries_and_counts_from_the_database(live_server,
     screenshot(page, "overview")
 
 
+def test_a_grid_worker_counts_only_their_grid(live_server, page, hierarchy, engine):
+    sign_in(page, live_server, "gridworker")
+    page.wait_for_selector(".count-tile")
+    tiles = {t.query_selector(".count-label").inner_text(): t.query_selector(".count-value").inner_text()
+             for t in page.query_selector_all(".count-tile")}
+    assert tiles["楼栋"] == "1"  # the one building is in the first grid, theirs
+    assert "网格员" in page.inner_text(".user-bar")
+    with engine.begin() as conn:
+        from tests.fixtures.hierarchy import insert_building
+        insert_building(conn, hierarchy["grid"][3], "B-OTHER")
+    page.reload()
+    page.wait_for_selector(".count-tile")
+    tiles = {t.query_selector(".count-label").inner_text(): t.query_selector(".count-value").inner_text()
+             for t in page.query_selector_all(".count-tile")}
+    assert tiles["楼栋"] == "1"  # another grid's building stays out of sight
+
+
 def test_unknown_path_shows_the_not_found_page(live_server, page):
+    sign_in(page, live_server, "duty")
     page.goto(live_server + "/no-such-page")
     page.wait_for_selector(".not-found")
     assert "页面不存在" in page.inner_text(".not-found")

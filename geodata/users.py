@@ -1,0 +1,97 @@
+"""Users: who they are, their role and scope, their password hash; and the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, text
+
+
+@dataclass(frozen=True)
+class User:
+    """A user as the app needs them (never the password hash)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    scope_code: str
+    active: bool
+
+
+_COLUMNS = "id, username, display_name, role_code, scope_code, active"
+
+
+def _user(row) -> User | None:
+    return User(*row) if row else None
+
+
+def by_id(conn: Connection, user_id: int) -> User | None:
+    """The user with this id, or None."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM onemap.app_user WHERE id = :id"),
+                       {"id": user_id}).one_or_none()
+    return _user(row)
+
+
+def credentials(conn: Connection, username: str) -> tuple[User, str] | None:
+    """The user and their password hash, by username (case-insensitive)."""
+    row = conn.execute(text(
+        f"SELECT {_COLUMNS}, password_hash FROM onemap.app_user"
+        " WHERE lower(username) = lower(:u)"), {"u": username}).one_or_none()
+    return (User(*row[:6]), row[6]) if row else None
+
+
+def add(conn: Connection, *, username: str, display_name: str, password_hash: str, role: str,
+        scope_code: str) -> int:
+    """Create a user; the database checks the role and that the scope is a real unit."""
+    return conn.execute(text(
+        "INSERT INTO onemap.app_user (username, display_name, password_hash, role_code,"
+        " scope_code) VALUES (:u, :n, :h, :r, :s) RETURNING id"),
+        {"u": username, "n": display_name, "h": password_hash, "r": role, "s": scope_code},
+    ).scalar_one()
+
+
+def set_password(conn: Connection, username: str, password_hash: str) -> bool:
+    """Replace a user's password hash; False when there is no such user."""
+    return conn.execute(text(
+        "UPDATE onemap.app_user SET password_hash = :h WHERE lower(username) = lower(:u)"),
+        {"u": username, "h": password_hash}).rowcount == 1
+
+
+def set_active(conn: Connection, username: str, active: bool) -> bool:
+    """Enable or disable a user; False when there is no such user."""
+    return conn.execute(text(
+        "UPDATE onemap.app_user SET active = :a WHERE lower(username) = lower(:u)"),
+        {"u": username, "a": active}).rowcount == 1
+
+
+def touch_login(conn: Connection, user_id: int) -> None:
+    """Remember when the user last logged in."""
+    conn.execute(text("UPDATE onemap.app_user SET last_login_at = now() WHERE id = :id"),
+                 {"id": user_id})
+
+
+def all_users(conn: Connection) -> list[dict]:
+    """Every user with their unit's name, for `onemap user list`."""
+    return [dict(r._mapping) for r in conn.execute(text(
+        "SELECT u.username, u.display_name, u.role_code, u.scope_code, a.name AS scope_name,"
+        " u.active, u.last_login_at FROM onemap.app_user u"
+        " LEFT JOIN onemap.admin_unit a ON a.code = u.scope_code ORDER BY u.username"))]
+
+
+def audit(conn: Connection, *, action: str, user: User | None = None,
+          username: str | None = None, object_kind: str | None = None,
+          object_id: str | None = None, purpose: str | None = None, ip: str | None = None,
+          user_agent: str | None = None, details: dict | None = None) -> None:
+    """Append one row to the audit log (who, when, what, from where, why)."""
+    import json
+
+    conn.execute(text(
+        "INSERT INTO onemap.audit_log (user_id, username, action, object_kind, object_id,"
+        " purpose, ip, user_agent, details) VALUES (:user_id, :username, :action, :kind, :oid,"
+        " :purpose, :ip, :ua, CAST(:details AS jsonb))"),
+        {"user_id": user.id if user else None,
+         "username": user.username if user else username, "action": action,
+         "kind": object_kind, "oid": object_id, "purpose": purpose, "ip": ip,
+         "ua": (user_agent or "")[:500] or None,
+         "details": json.dumps(details, ensure_ascii=False) if details else None})

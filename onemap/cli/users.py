@@ -1,0 +1,111 @@
+"""`onemap user …`: add users, change passwords, disable them, list them."""
+
+from __future__ import annotations
+
+import typer
+from sqlalchemy.exc import DBAPIError
+
+from geodata import users
+from geodata.db import database_url, make_engine
+from onemap.access.passwords import WeakPassword, hash_password
+from onemap.access.roles import ROLE_CAPABILITIES, ROLE_NAMES
+
+app = typer.Typer(help="Users: add, passwd, disable, enable, list.", no_args_is_help=True)
+
+
+def _engine():
+    return make_engine(database_url())
+
+
+def _fail(message: str) -> None:
+    typer.secho(message, fg=typer.colors.RED, err=True)
+    raise typer.Exit(1)
+
+
+def _hash(password: str | None) -> str:
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        return hash_password(password)
+    except WeakPassword as exc:
+        _fail(str(exc))
+        raise  # unreachable
+
+
+@app.command()
+def add(
+    username: str,
+    role: str = typer.Option(..., help="duty_officer, leader, analyst, grid_worker or admin."),
+    scope: str = typer.Option(..., help="Code of the district, street, community or grid "
+                              "the user sees."),
+    name: str = typer.Option(None, help="Display name [the username]."),
+    password: str = typer.Option(None, help="Password (asked for when not given)."),
+) -> None:
+    """Add a user with one role and one scope."""
+    if role not in ROLE_CAPABILITIES:
+        _fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
+    password_hash = _hash(password)
+    engine = _engine()
+    try:
+        with engine.begin() as conn:
+            users.add(conn, username=username, display_name=name or username,
+                      password_hash=password_hash, role=role, scope_code=scope)
+    except DBAPIError as exc:
+        message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+        if "uq_app_user_username_lower" in message:
+            message = f"a user named {username!r} exists already"
+        _fail(message)
+    finally:
+        engine.dispose()
+    typer.echo(f"added {username} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}")
+
+
+@app.command()
+def passwd(username: str,
+           password: str = typer.Option(None, help="New password (asked for when not given).")
+           ) -> None:
+    """Set a user's password."""
+    password_hash = _hash(password)
+    engine = _engine()
+    with engine.begin() as conn:
+        found = users.set_password(conn, username, password_hash)
+    engine.dispose()
+    if not found:
+        _fail(f"no user named {username!r}")
+    typer.echo(f"password of {username} changed")
+
+
+def _set_active(username: str, active: bool) -> None:
+    engine = _engine()
+    with engine.begin() as conn:
+        found = users.set_active(conn, username, active)
+    engine.dispose()
+    if not found:
+        _fail(f"no user named {username!r}")
+    typer.echo(f"{username} {'enabled' if active else 'disabled'}")
+
+
+@app.command()
+def disable(username: str) -> None:
+    """Disable a user: their sessions end at their next request."""
+    _set_active(username, False)
+
+
+@app.command()
+def enable(username: str) -> None:
+    """Enable a disabled user again."""
+    _set_active(username, True)
+
+
+@app.command("list")
+def list_users() -> None:
+    """List users with role, scope and last sign-in."""
+    engine = _engine()
+    with engine.connect() as conn:
+        rows = users.all_users(conn)
+    engine.dispose()
+    for r in rows:
+        last = r["last_login_at"].strftime("%Y-%m-%d %H:%M") if r["last_login_at"] else "never"
+        typer.echo(f"{r['username']:<16} {r['role_code']:<13} {r['scope_code']:<16} "
+                   f"{(r['scope_name'] or ''):<12} {'active' if r['active'] else 'DISABLED':<9} "
+                   f"last sign-in {last}")

@@ -1,0 +1,1 @@
+"""The web shell around Dash: login, sessions, request guards, security headers, health."""
