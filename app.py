@@ -3,6 +3,7 @@
 import dash
 
 from onemap.health import register_health
+from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth
 from onemap.web.security import init_security
 
@@ -19,3 +20,4 @@ server = app.server
 register_health(server)
 init_security(server)
 init_auth(server)
+server.register_blueprint(persons_api)

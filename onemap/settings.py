@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     login_rate_limit: str = Field(
         default="10 per minute", description="Login attempts allowed per address."
     )
+    lookup_rate_limit: str = Field(
+        default="120 per minute", description="Person look-ups allowed per user."
+    )
 
     @field_validator("database_url")
     @classmethod

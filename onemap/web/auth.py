@@ -108,7 +108,7 @@ def init_auth(server: Flask) -> None:
             return None
         if current_user.is_authenticated:
             return None
-        if path.startswith("/_dash-") or request.method != "GET":
+        if path.startswith(("/_dash-", "/api/")) or request.method != "GET":
             return jsonify(error="not signed in / 未登录"), 401
         return redirect("/login?next=" + _safe_next(path))
 

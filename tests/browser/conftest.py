@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import re
 import socket
 import subprocess
 import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -157,3 +161,50 @@ _COUNT_PAINTED = """
 def painted_pixels(tab, canvas_selector: str) -> int:
     """How many pixels the canvases matching the selector have drawn (0: nothing on them)."""
     return tab.evaluate(_COUNT_PAINTED, canvas_selector)
+
+
+class Client:
+    """A tiny HTTP client that keeps cookies (even Secure ones: it is only ever on loopback)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.netloc = urlsplit(base).netloc
+        self.cookies: dict[str, str] = {}
+
+    def request(self, method: str, path: str, body: dict | None = None,
+                headers: dict | None = None, json_body=None) -> tuple[int, dict, str, list[str]]:
+        conn = http.client.HTTPConnection(self.netloc, timeout=30)
+        all_headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            all_headers["Content-Type"] = "application/x-www-form-urlencoded"
+        if json_body is not None:
+            data = json.dumps(json_body)
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        conn.request(method, path, body=data, headers=all_headers)
+        response = conn.getresponse()
+        set_cookies = response.headers.get_all("Set-Cookie") or []
+        for cookie in set_cookies:
+            name, _, rest = cookie.partition("=")
+            value = rest.split(";", 1)[0]
+            if value:
+                self.cookies[name] = value
+            else:
+                self.cookies.pop(name, None)
+        payload = response.read().decode("utf-8", "replace")
+        conn.close()
+        return response.status, dict(response.headers), payload, set_cookies
+
+    def same_origin(self) -> dict:
+        return {"Origin": self.base}
+
+    def sign_in(self, username: str, password: str | None = None) -> tuple[int, dict, str]:
+        _status, _h, page, _c = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        status, headers, body, _ = self.request(
+            "POST", "/login", {"csrf_token": token, "username": username, "next": "/",
+                               "password": password or TEST_USERS[username][1]},
+            self.same_origin())
+        return status, headers, body

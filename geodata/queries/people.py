@@ -1,0 +1,62 @@
+"""Looking people up (以人找房): one person with their homes and tags, or a name/ID search.
+
+Every query here runs on a scoped connection (geodata/scope.py): the database decides which
+people, homes and tags the caller may see.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+PERSON = """
+SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.passport_number, p.phone,
+       p.population_type, p.ethnicity, p.registered_address
+FROM onemap.person p WHERE p.id = :id
+"""
+
+HOMES = """
+SELECT ph.kind, ph.relation, h.id AS household_id, h.room_number, u.number AS unit,
+       b.code AS building_code, b.address, b.grid_code
+FROM onemap.person_household ph
+JOIN onemap.household h ON h.id = ph.household_id
+JOIN onemap.unit u ON u.id = h.unit_id
+JOIN onemap.building b ON b.id = h.building_id
+WHERE ph.person_id = :id
+ORDER BY ph.kind
+"""
+
+TAGS = """
+SELECT k.code, k.name_zh, k.name_en, k.sensitive
+FROM (SELECT tag FROM onemap.person_tag WHERE person_id = :id
+      UNION ALL SELECT tag FROM onemap.person_sensitive_tag WHERE person_id = :id) t
+JOIN onemap.tag_kind k ON k.code = t.tag
+ORDER BY k.sensitive, k.code
+"""
+
+# A whole ID or name, or the start of one; the scope keeps the result to the caller's unit.
+SEARCH = """
+SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.population_type
+FROM onemap.person p
+WHERE p.id_number = :q OR p.name = :q OR p.name LIKE :prefix
+ORDER BY (p.name = :q OR p.id_number = :q) DESC, p.name, p.id
+LIMIT :limit
+"""
+
+
+def person(conn: Connection, person_id: int) -> dict | None:
+    """One person with homes and tags, or None when they do not exist or are out of scope."""
+    row = conn.execute(text(PERSON), {"id": person_id}).mappings().one_or_none()
+    if row is None:
+        return None
+    record = dict(row)
+    record["birth_date"] = record["birth_date"].isoformat()
+    record["homes"] = [dict(r) for r in conn.execute(text(HOMES), {"id": person_id}).mappings()]
+    record["tags"] = [dict(r) for r in conn.execute(text(TAGS), {"id": person_id}).mappings()]
+    return record
+
+
+def search(conn: Connection, query: str, limit: int = 50) -> list[dict]:
+    """People whose ID or name is, or whose name starts with, the query."""
+    escaped = query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = conn.execute(text(SEARCH), {"q": query, "prefix": escaped + "%", "limit": limit})
+    return [dict(r, birth_date=r["birth_date"].isoformat()) for r in rows.mappings()]
