@@ -2,6 +2,7 @@
 
 import dash
 
+import callbacks  # noqa: F401  (registers every page's callbacks)
 from onemap.health import register_health
 from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth

@@ -1,0 +1,59 @@
+"""审计日志 Audit log: administrators search who did what, when, from where and why."""
+
+from __future__ import annotations
+
+import dash
+from dash import dcc, html
+
+from geodata.queries import audit
+from geodata.scope import app_engine
+from onemap.access.roles import Capability
+from onemap.web.auth import current_user
+from pages.overview import user_bar
+
+dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审计日志",
+                   name="审计日志")
+
+
+def not_permitted() -> html.Div:
+    """What a role without the right sees instead of the page."""
+    return html.Div(className="page", children=[
+        html.Header(className="page-header", children=[
+            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]), user_bar()]),
+        html.Main(className="not-found", children=[
+            html.H2("无权限 · Not permitted"),
+            html.P("审计日志仅限管理员查看 · The audit log is for administrators."),
+            dcc.Link("返回数据总览 · Back to the overview", href="/"),
+        ]),
+    ])
+
+
+def layout(**_query) -> html.Div:
+    """Filters, the newest matching rows, and a CSV export (itself audited)."""
+    if not current_user.can(Capability.VIEW_AUDIT):
+        return not_permitted()
+    with app_engine().connect() as conn:
+        kinds = audit.actions(conn)
+    return html.Div(className="page", children=[
+        html.Header(className="page-header", children=[
+            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
+            html.Div("审计日志 · Audit log", className="page-subtitle"),
+            user_bar(),
+        ]),
+        html.Main(className="audit", children=[
+            html.Div(className="audit-filters", children=[
+                dcc.Input(id="audit-username", placeholder="用户名 Username", debounce=True,
+                          className="audit-input"),
+                dcc.Dropdown(id="audit-action", options=kinds, placeholder="操作 Action",
+                             className="audit-dropdown"),
+                html.Label(["从 From", dcc.Input(id="audit-since", type="date",
+                                                className="audit-input")]),
+                html.Label(["到 To", dcc.Input(id="audit-until", type="date",
+                                              className="audit-input")]),
+                html.Button("导出 CSV · Export", id="audit-export", className="audit-button"),
+                dcc.Download(id="audit-download"),
+            ]),
+            html.Div(id="audit-count", className="audit-count"),
+            html.Div(id="audit-table", className="audit-table"),
+        ]),
+    ])

@@ -1,0 +1,89 @@
+"""The administrators' audit-log page: search, export (itself audited), and nobody else."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import text
+
+from tests.browser.conftest import Client, sign_in
+
+MARKUP = '<img src=x onerror="alert(1)">'
+
+
+def _exports(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'export'"
+                                 " AND object_kind = 'audit_log'")).scalar()
+
+
+def test_the_admin_searches_and_exports_and_the_export_is_audited(live_server, page, engine,
+                                                                   tmp_path):
+    Client(live_server).sign_in("duty", "wrong-password-9")  # something to find
+    sign_in(page, live_server, "admin")
+    page.goto(live_server + "/admin/audit")
+    page.wait_for_selector(".audit-table table")
+    page.fill("#audit-username", "duty")
+    page.press("#audit-username", "Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.audit-table tbody tr')].length > 0 &&"
+        " [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')]"
+        ".every(td => td.textContent === 'duty')")
+    assert "login_failed" in page.inner_text(".audit-table")
+    before = _exports(engine)
+    with page.expect_download() as download:
+        page.click("#audit-export")
+    path = tmp_path / "audit.csv"
+    download.value.save_as(path)
+    content = path.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # BOM: Excel on zh-CN opens it right
+    lines = content.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith("时间 Time,用户 User,操作 Action")
+    assert all(",duty," in line for line in lines[1:])
+    assert _exports(engine) == before + 1
+    assert page.console_errors == []
+
+
+def test_user_supplied_text_is_shown_as_text(live_server, page):
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    Client(live_server).sign_in(MARKUP, "whatever-password-1")  # lands in the audit log
+    sign_in(page, live_server, "admin")
+    page.goto(live_server + "/admin/audit")
+    page.wait_for_selector(".audit-table table")
+    page.wait_for_timeout(500)
+    assert MARKUP in page.inner_text(".audit-table")
+    assert page.query_selector(".audit-table img") is None
+    assert dialogs == []
+
+
+def test_other_roles_are_not_let_in(live_server, page):
+    sign_in(page, live_server, "duty")
+    page.goto(live_server + "/admin/audit")
+    page.wait_for_selector(".not-found")
+    assert "无权限" in page.inner_text(".not-found")
+    assert page.query_selector(".audit-table") is None
+
+
+def test_calling_the_callback_directly_yields_nothing_for_other_roles(live_server):
+    client = Client(live_server)
+    client.sign_in("leader")
+    payload = {
+        "output": "..audit-table.children...audit-count.children..",
+        "outputs": [{"id": "audit-table", "property": "children"},
+                    {"id": "audit-count", "property": "children"}],
+        "inputs": [{"id": "audit-username", "property": "value", "value": None},
+                   {"id": "audit-action", "property": "value", "value": None},
+                   {"id": "audit-since", "property": "value", "value": None},
+                   {"id": "audit-until", "property": "value", "value": None}],
+        "changedPropIds": [], "state": [],
+    }
+    status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
+                                         headers=client.same_origin())
+    assert status == 204, body
+    assert "login" not in body
+    admin = Client(live_server)
+    admin.sign_in("admin")
+    status, _h, body, _ = admin.request("POST", "/_dash-update-component", json_body=payload,
+                                        headers=admin.same_origin())
+    assert status == 200 and "login" in json.dumps(json.loads(body))
