@@ -152,3 +152,47 @@ def test_the_api_needs_a_session(live_server, residents):
     assert client.request("GET", f"/api/persons/{residents['mine']}")[0] == 401
     assert client.request("POST", "/api/persons/search", json_body={"q": "周"},
                           headers=client.same_origin())[0] == 401
+
+
+# role -> (may look up and search, may unmask)
+EXPECTED = {"duty": (True, True), "leader": (False, False), "analyst": (True, False),
+            "gridworker": (True, True), "admin": (False, False)}
+
+
+def test_the_role_matrix_for_people(live_server, residents):
+    """Each role against each person endpoint, for a resident every role's scope holds."""
+    for username, (may_look, may_unmask) in EXPECTED.items():
+        client = signed_in(live_server, username)
+        look = client.request("GET", f"/api/persons/{residents['mine']}")[0]
+        found = client.request("POST", "/api/persons/search", json_body={"q": "周"},
+                               headers=client.same_origin())[0]
+        unmask = client.request("POST", f"/api/persons/{residents['mine']}/unmask",
+                                json_body={"purpose": "矩阵测试核对"},
+                                headers=client.same_origin())[0]
+        assert (look, found) == ((200, 200) if may_look else (403, 403)), username
+        assert unmask == (200 if may_unmask else 403), username
+
+
+def test_look_ups_are_rate_limited_per_user(cli_env, demo_users, residents):
+    from tests.browser.conftest import serving
+
+    env = dict(cli_env, ONEMAP_LOOKUP_RATE_LIMIT="3 per minute",
+               ONEMAP_LOGIN_RATE_LIMIT="100 per minute")
+    with serving(env) as base:
+        client = signed_in(base, "duty")
+        codes = [client.request("GET", f"/api/persons/{residents['mine']}")[0] for _ in range(5)]
+        other = signed_in(base, "gridworker")  # another user has a budget of their own
+        assert other.request("GET", f"/api/persons/{residents['mine']}")[0] == 200
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_an_idle_session_expires(cli_env, demo_users):
+    import time
+
+    from tests.browser.conftest import serving
+
+    with serving(dict(cli_env, ONEMAP_SESSION_HOURS="0.0005")) as base:  # 1.8 s
+        client = signed_in(base, "duty")
+        assert client.request("GET", "/_dash-layout")[0] == 200
+        time.sleep(3)
+        assert client.request("GET", "/_dash-layout")[0] == 401
