@@ -52,7 +52,7 @@ class Person(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
     passport_number: Mapped[str | None] = mapped_column(String(32), unique=True)
-    name: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(64), index=True)  # created by migration 0002
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[date] = mapped_column(Date)
     phone: Mapped[str | None] = mapped_column(String(20))

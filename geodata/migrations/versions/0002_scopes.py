@@ -22,6 +22,9 @@ APP_ROLE = "onemap_app"
 # Tables whose rows carry a grid code directly.
 BY_GRID = ("building", "enterprise", "key_place", "camera", "sensor")
 # Tables reached through a parent that is itself protected (its policy applies inside ours).
+# Correlated EXISTS: a look-up by id checks one chain of primary keys (milliseconds). RLS runs
+# these before any filter that is not leakproof, so queries filter with leakproof operators
+# (=, <, >=) on indexed columns and the check then runs only on what they find.
 BY_PARENT = {
     "unit": "EXISTS (SELECT 1 FROM onemap.building b WHERE b.id = building_id)",
     "floor": "EXISTS (SELECT 1 FROM onemap.building b WHERE b.id = building_id)",
@@ -108,6 +111,8 @@ def upgrade() -> None:
                        " OR (grid_code IS NULL AND onemap.scope_is_district())")
     for table, rule in BY_PARENT.items():
         _policy(table, rule)
+    # name look-ups go through the index with leakproof comparisons (see geodata/queries/people)
+    op.create_index("ix_person_name", "person", ["name"], schema="onemap")
 
 
 def _policy(table: str, rule: str) -> None:
@@ -118,6 +123,7 @@ def _policy(table: str, rule: str) -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_person_name", table_name="person", schema="onemap")
     for table in (*BY_GRID, *GRID_OR_DISTRICT, *BY_PARENT):
         _sql(f"""
             DROP POLICY IF EXISTS scope ON onemap.{table};
