@@ -32,21 +32,20 @@ db: venv
 	$(BIN)/onemap demo --scale $(DEMO_SCALE) --if-empty
 
 # apt only when a package is missing, so a second run costs a few dpkg queries
-system-packages:
-	@missing=$$(for p in $(RUN_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+define apt_install
+	@missing=$$(for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
 	fi
+endef
+
+system-packages:
+	$(call apt_install,$(RUN_PACKAGES))
 
 test-packages:
-	@missing=$$(for p in $(TEST_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing: $$missing"; \
-	  $(SUDO) apt-get update -q && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
-	fi
+	$(call apt_install,$(TEST_PACKAGES))
 
 # the venv is rebuilt only when pyproject.toml changes
 venv: $(VENV)/.installed

@@ -9,7 +9,7 @@ from geodata.queries import audit
 from geodata.scope import app_engine
 from onemap.access.roles import Capability
 from onemap.web.auth import current_user
-from pages.overview import user_bar
+from pages.shell import page_header
 
 dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审计日志",
                    name="审计日志")
@@ -18,8 +18,7 @@ dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审
 def not_permitted() -> html.Div:
     """What a role without the right sees instead of the page."""
     return html.Div(className="page", children=[
-        html.Header(className="page-header", children=[
-            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]), user_bar()]),
+        page_header(),
         html.Main(className="not-found", children=[
             html.H2("无权限 · Not permitted"),
             html.P("审计日志仅限管理员查看 · The audit log is for administrators."),
@@ -35,11 +34,7 @@ def layout(**_query) -> html.Div:
     with app_engine().connect() as conn:
         kinds = audit.actions(conn)
     return html.Div(className="page", children=[
-        html.Header(className="page-header", children=[
-            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
-            html.Div("审计日志 · Audit log", className="page-subtitle"),
-            user_bar(),
-        ]),
+        page_header("审计日志 · Audit log"),
         html.Main(className="audit", children=[
             html.Div(className="audit-filters", children=[
                 dcc.Input(id="audit-username", placeholder="用户名 Username", debounce=True,

@@ -3,14 +3,17 @@
 import dash
 from dash import dcc, html
 
+from pages.shell import page_header
+
 dash.register_page(__name__, path="/404", title="OneMap 一张图 · 404")
 
-layout = html.Div(className="page", children=[
-    html.Header(className="page-header", children=[
-        html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
-    ]),
-    html.Main(className="not-found", children=[
-        html.H2("页面不存在 · Page not found"),
-        dcc.Link("返回数据总览 · Back to the overview", href="/"),
-    ]),
-])
+
+def layout(**_query) -> html.Div:
+    """A page that does not exist, said plainly, with the way back."""
+    return html.Div(className="page", children=[
+        page_header(),
+        html.Main(className="not-found", children=[
+            html.H2("页面不存在 · Page not found"),
+            dcc.Link("返回数据总览 · Back to the overview", href="/"),
+        ]),
+    ])

@@ -9,8 +9,8 @@ from dash import html
 from geodata.queries.overview import table_counts, unit_bounds
 from geodata.scope import scoped
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
-from onemap.access.roles import ROLE_NAMES
-from onemap.web.auth import current_scope, current_user
+from onemap.web.auth import current_scope
+from pages.shell import page_header
 
 dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览")
 
@@ -68,19 +68,6 @@ def _map(boundaries: list, bounds: list | None) -> dl.Map:
     )
 
 
-def user_bar() -> html.Div:
-    """Who is signed in, their role and unit, and a sign-out button."""
-    user = current_user.user
-    role_zh, role_en = ROLE_NAMES[user.role]
-    return html.Div(className="user-bar", children=[
-        html.Span(user.display_name, className="user-name"),
-        html.Span(f"{role_zh} · {role_en}", className="user-role"),
-        html.Span(user.scope_code, className="user-scope"),
-        html.Form(html.Button("退出 Sign out", type="submit", className="sign-out"),
-                  method="post", action="/logout"),
-    ])
-
-
 def layout(**_query) -> html.Div:
     """The page, rendered from the database at every load, inside the user's scope."""
     scope = current_scope()
@@ -90,11 +77,7 @@ def layout(**_query) -> html.Div:
         boundaries = [(layer, boundary_geojson(conn, layer)) for layer in BOUNDARY_LAYERS]
     empty = counts["district"] == 0
     return html.Div(className="page", children=[
-        html.Header(className="page-header", children=[
-            html.H1(["OneMap ", html.Span("一张图", className="brand-zh")]),
-            html.Div("数据总览 · Data overview", className="page-subtitle"),
-            user_bar(),
-        ]),
+        page_header("数据总览 · Data overview"),
         html.Main(className="overview", children=[
             html.Section(className="overview-map-wrap", children=[
                 _map(boundaries, bounds),

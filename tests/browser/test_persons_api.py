@@ -10,20 +10,11 @@ from sqlalchemy import text
 
 from etl import idcard
 from tests.browser.conftest import Client
-from tests.fixtures.hierarchy import insert_building, insert_hierarchy
+from tests.fixtures.hierarchy import insert_building, insert_hierarchy, insert_household
 
 
 def _resident(conn, n: int, building: int, room: str, surname: str) -> tuple[int, str]:
-    unit = conn.execute(text("INSERT INTO unit (building_id, number) VALUES (:b, 1)"
-                             " ON CONFLICT (building_id, number) DO UPDATE SET number = 1"
-                             " RETURNING id"), {"b": building}).scalar_one()
-    floor = conn.execute(text("INSERT INTO floor (unit_id, building_id, number) VALUES (:u, :b, 5)"
-                              " ON CONFLICT (unit_id, number) DO UPDATE SET number = 5"
-                              " RETURNING id"), {"u": unit, "b": building}).scalar_one()
-    home = conn.execute(text(
-        "INSERT INTO household (floor_id, unit_id, building_id, room_number, occupancy)"
-        " VALUES (:f, :u, :b, :r, 'self_occupied') RETURNING id"),
-        {"f": floor, "u": unit, "b": building, "r": room}).scalar_one()
+    home = insert_household(conn, building, room)
     born = date(1960, 3, n)
     id_number = idcard.make("210103", born, "F", n)
     pid = conn.execute(text(

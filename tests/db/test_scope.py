@@ -10,7 +10,13 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from etl import idcard
 from geodata.scope import Scope, app_engine_for, scoped
-from tests.fixtures.hierarchy import DISTRICT, grid_box, insert_building, insert_hierarchy
+from tests.fixtures.hierarchy import (
+    DISTRICT,
+    grid_box,
+    insert_building,
+    insert_hierarchy,
+    insert_household,
+)
 
 
 @pytest.fixture(scope="module")
@@ -18,19 +24,6 @@ def app_engine(db_url):
     engine = app_engine_for(db_url)
     yield engine
     engine.dispose()
-
-
-def _household(conn, building_id: int, room: str) -> int:
-    unit = conn.execute(text("INSERT INTO unit (building_id, number) VALUES (:b, 1)"
-                             " ON CONFLICT (building_id, number) DO UPDATE SET number = 1"
-                             " RETURNING id"), {"b": building_id}).scalar_one()
-    floor = conn.execute(text("INSERT INTO floor (unit_id, building_id, number) VALUES (:u, :b, 5)"
-                              " ON CONFLICT (unit_id, number) DO UPDATE SET number = 5"
-                              " RETURNING id"), {"u": unit, "b": building_id}).scalar_one()
-    return conn.execute(text(
-        "INSERT INTO household (floor_id, unit_id, building_id, room_number, occupancy)"
-        " VALUES (:f, :u, :b, :r, 'self_occupied') RETURNING id"),
-        {"f": floor, "u": unit, "b": building_id, "r": room}).scalar_one()
 
 
 def _person(conn, n: int, household: int | None) -> int:
@@ -54,8 +47,8 @@ def world(engine):
         mine, theirs = codes["grid"][0], codes["grid"][2]  # communities 001 and 002
         b_mine = insert_building(conn, mine, "B-MINE")
         b_theirs = insert_building(conn, theirs, "B-THEIRS")
-        p_mine = _person(conn, 1, _household(conn, b_mine, "501"))
-        p_theirs = _person(conn, 2, _household(conn, b_theirs, "502"))
+        p_mine = _person(conn, 1, insert_household(conn, b_mine, "501"))
+        p_theirs = _person(conn, 2, insert_household(conn, b_theirs, "502"))
         p_nowhere = _person(conn, 3, None)
         conn.execute(text("INSERT INTO person_sensitive_tag (person_id, tag)"
                           " VALUES (:p, 'community_correction')"), {"p": p_mine})
