@@ -1,0 +1,89 @@
+"""What an event report must hold before it is accepted: fields, ranges, and coordinates.
+
+Coordinates may come in WGS84, GCJ-02 (AMap, Tencent, WeChat) or BD-09 (Baidu): phones and
+apps report in the shifted systems, and the database stores WGS84.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from etl.coordinates import to_wgs84
+from geodata.vocab import CHANNELS, EVENT_LEVELS
+
+MAX_TITLE = 200
+MAX_DESCRIPTION = 4000
+CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass(frozen=True)
+class EventReport:
+    """A validated report, ready to be registered in the database."""
+
+    title: str
+    description: str | None
+    category_code: str
+    level: int | None
+    channel: str
+    external_ref: str | None
+    lon: float
+    lat: float
+    address: str | None
+    reporter_name: str | None
+    reporter_phone: str | None
+
+
+class InvalidReport(ValueError):
+    """A report that cannot be accepted; `errors` maps each field to what is wrong with it."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+def _text(payload: dict, name: str, limit: int, errors: dict, required: bool = False):
+    value = payload.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            errors[name] = "required / 必填"
+        return None
+    if not isinstance(value, str):
+        errors[name] = "must be text / 须为文本"
+        return None
+    value = value.strip()
+    if len(value) > limit:
+        errors[name] = f"at most {limit} characters / 最多 {limit} 个字符"
+    return value
+
+
+def parse_report(payload: dict, *, default_channel: str) -> EventReport:
+    """Check a JSON body; raise InvalidReport naming every bad field at once."""
+    errors: dict[str, str] = {}
+    if not isinstance(payload, dict):
+        raise InvalidReport({"body": "a JSON object is expected / 须为 JSON 对象"})
+    title = _text(payload, "title", MAX_TITLE, errors, required=True)
+    description = _text(payload, "description", MAX_DESCRIPTION, errors)
+    category = _text(payload, "category_code", 16, errors, required=True)
+    address = _text(payload, "address", 256, errors)
+    reporter_name = _text(payload, "reporter_name", 64, errors)
+    reporter_phone = _text(payload, "reporter_phone", 20, errors)
+    external_ref = _text(payload, "external_ref", 64, errors)
+    channel = payload.get("channel", default_channel)
+    if channel not in CHANNELS:
+        errors["channel"] = f"one of {', '.join(CHANNELS)}"
+    level = payload.get("level")
+    if level is not None and level not in EVENT_LEVELS:
+        errors["level"] = "1 to 5 / 一至五级"
+    crs = str(payload.get("crs", "wgs84")).lower()
+    if crs not in CRS_CHOICES:
+        errors["crs"] = f"one of {', '.join(CRS_CHOICES)}"
+    lon, lat = payload.get("lon"), payload.get("lat")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+        errors["lon/lat"] = "numbers are required / 须提供经纬度"
+    elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        errors["lon/lat"] = "out of range / 超出范围"
+    if errors:
+        raise InvalidReport(errors)
+    wgs_lon, wgs_lat = to_wgs84(crs)(float(lon), float(lat))
+    return EventReport(title, description, category, level, channel, external_ref,
+                       float(wgs_lon), float(wgs_lat), address, reporter_name, reporter_phone)

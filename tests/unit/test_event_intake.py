@@ -1,0 +1,40 @@
+"""Event reports are checked field by field, and shifted coordinates come back to WGS84."""
+
+from __future__ import annotations
+
+import pytest
+
+from etl.coordinates import wgs84_to_gcj02
+from onemap.events.intake import InvalidReport, parse_report
+
+GOOD = {"title": "暴露垃圾", "category_code": "E0102", "lon": 123.45, "lat": 41.79}
+
+
+def test_a_good_report_is_accepted_with_defaults():
+    report = parse_report(dict(GOOD, description="  路边垃圾堆积  "), default_channel="inspector")
+    assert report.title == "暴露垃圾" and report.description == "路边垃圾堆积"
+    assert report.channel == "inspector" and report.level is None
+    assert (report.lon, report.lat) == (123.45, 41.79)
+
+
+def test_every_bad_field_is_named_at_once():
+    with pytest.raises(InvalidReport) as caught:
+        parse_report({"title": " ", "level": 9, "channel": "fax", "lon": "x", "crs": "mars"},
+                     default_channel="inspector")
+    assert set(caught.value.errors) == {"title", "category_code", "level", "channel", "lon/lat",
+                                        "crs"}
+
+
+def test_out_of_range_and_overlong_values_are_refused():
+    with pytest.raises(InvalidReport) as caught:
+        parse_report(dict(GOOD, lon=200, title="x" * 201), default_channel="inspector")
+    assert set(caught.value.errors) == {"lon/lat", "title"}
+    with pytest.raises(InvalidReport):
+        parse_report(["not", "an", "object"], default_channel="inspector")
+
+
+def test_gcj02_coordinates_are_shifted_back():
+    shifted = wgs84_to_gcj02(123.45, 41.79)
+    report = parse_report(dict(GOOD, lon=float(shifted[0]), lat=float(shifted[1]), crs="gcj02"),
+                          default_channel="wechat")
+    assert abs(report.lon - 123.45) < 1e-7 and abs(report.lat - 41.79) < 1e-7
