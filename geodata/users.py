@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, text
@@ -84,8 +85,6 @@ def audit(conn: Connection, *, action: str, user: User | None = None,
           object_id: str | None = None, purpose: str | None = None, ip: str | None = None,
           user_agent: str | None = None, details: dict | None = None) -> None:
     """Append one row to the audit log (who, when, what, from where, why)."""
-    import json
-
     conn.execute(text(
         "INSERT INTO onemap.audit_log (user_id, username, action, object_kind, object_id,"
         " purpose, ip, user_agent, details) VALUES (:user_id, :username, :action, :kind, :oid,"

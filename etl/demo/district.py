@@ -78,9 +78,12 @@ def build_district(boundary: shapely.Polygon | shapely.MultiPolygon, *, code: st
     # (levels that were given stay exactly as the database holds them)
     given = given or {}
     district_frame = gpd.GeoDataFrame({"code": [code]}, geometry=[boundary], crs=4326)
-    streets = given.get("street", _clip_to(_wgs84(tiers.streets), district_frame))
-    communities = given.get("community", _clip_to(_wgs84(tiers.communities), streets))
-    grids = given.get("grid", _clip_to(_wgs84(tiers.grids), communities)).copy()
+    streets = (given["street"] if "street" in given
+               else _clip_to(_wgs84(tiers.streets), district_frame))
+    communities = (given["community"] if "community" in given
+                   else _clip_to(_wgs84(tiers.communities), streets))
+    grids = (given["grid"] if "grid" in given
+             else _clip_to(_wgs84(tiers.grids), communities)).copy()
     grid_index = GridIndex(grids["code"].to_numpy(), list(grids.geometry))
 
     buildings = _wgs84(footprints)
