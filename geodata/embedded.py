@@ -268,12 +268,32 @@ class EmbeddedPostgres:
         """The superuser's password, written at initdb."""
         return self.password_file.read_text().strip()
 
-    def libpq_url(self, db_name: str | None = None) -> str:
+    def libpq_url(self, db_name: str | None = None, *, user: str = SUPERUSER,
+                  password: str | None = None) -> str:
         """A URL psql and psycopg understand, through the unix socket."""
         return (
-            f"postgresql://{SUPERUSER}:{quote(self.password)}@/{db_name or self.db_name}"
+            f"postgresql://{user}:{quote(password or self.password)}@/{db_name or self.db_name}"
             f"?host={quote(str(self.socket_dir))}&port={self.port}"
         )
+
+    def login_for(self, role: str) -> str:
+        """Let an existing role log in with a password of its own (kept in root/<role>.password);
+        returns the password. The web app logs in as its role this way, so it can never act as
+        the owner, not even with RESET ROLE."""
+        import psycopg
+        from psycopg import sql
+
+        path = self.root / f"{role}.password"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(16) + "\n")
+        password = path.read_text().strip()
+        with psycopg.connect(self.libpq_url(), autocommit=True) as conn:
+            if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                raise EmbeddedError(f"role {role} does not exist yet: run `onemap db migrate`")
+            conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
+                sql.Identifier(role), sql.Literal(password)))
+        return password
 
     def sqlalchemy_url(self) -> str:
         """The same address for SQLAlchemy with psycopg 3."""

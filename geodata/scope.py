@@ -16,7 +16,9 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, event, text
 
-from .db import database_url, make_engine
+from onemap.settings import Settings, get_settings
+
+from .db import database_url, embedded_cluster, make_engine
 
 APP_ROLE = "onemap_app"
 _CODE = re.compile(r"([0-9]{3}){2,5}")
@@ -44,8 +46,23 @@ class Scope:
         return bool(code) and code.startswith(self.code)
 
 
+def app_login_url(settings: Settings | None = None) -> str | None:
+    """A URL that logs in as the app's role itself, or None when only SET ROLE is available."""
+    s = settings or get_settings()
+    if s.app_database_url:
+        return s.app_database_url
+    if s.embedded:
+        cluster = embedded_cluster(s)
+        cluster.start()
+        password = cluster.login_for(APP_ROLE)
+        return cluster.libpq_url(user=APP_ROLE, password=password).replace(
+            "postgresql://", "postgresql+psycopg://", 1)
+    return None
+
+
 def app_engine_for(url: str) -> Engine:
-    """An engine whose connections act as the app's role, whatever user they log in as."""
+    """An engine whose connections act as the app's role after logging in as the owner
+    (the fallback for an external server without ONEMAP_APP_DATABASE_URL)."""
     engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
@@ -59,8 +76,9 @@ def app_engine_for(url: str) -> Engine:
 
 @lru_cache(maxsize=1)
 def app_engine() -> Engine:
-    """The process-wide engine for user requests."""
-    return app_engine_for(database_url())
+    """The process-wide engine for user requests: logged in as the app's role where possible."""
+    login = app_login_url()
+    return make_engine(login) if login else app_engine_for(database_url())
 
 
 @contextmanager

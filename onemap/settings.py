@@ -41,6 +41,13 @@ class Settings(BaseSettings):
         description="An external PostgreSQL (>= 13, PostGIS >= 3.1) to use instead of the "
         "embedded cluster, e.g. postgresql://user:pass@host:5432/onemap. Unset: embedded.",
     )
+    app_database_url: str | None = Field(
+        default=None,
+        description="With ONEMAP_DATABASE_URL: the URL the web app uses, logging in as the "
+        "role onemap_app (LOGIN, created by the migrations; give it a password). Unset: the "
+        "app logs in as the owner and switches to onemap_app with SET ROLE. The embedded "
+        "cluster needs neither: it gives onemap_app a password of its own.",
+    )
     pg_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "pg",
         description="Folder of the embedded cluster (data, socket, log, password).",
@@ -95,7 +102,7 @@ class Settings(BaseSettings):
         default="120 per minute", description="Person look-ups allowed per user."
     )
 
-    @field_validator("database_url")
+    @field_validator("database_url", "app_database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         """Accept only PostgreSQL URLs and make SQLAlchemy use psycopg 3."""

@@ -151,3 +151,24 @@ def test_the_app_role_may_add_to_the_audit_log_but_never_change_it(app_engine, w
 def test_user_queries_run_as_the_app_role(app_engine):
     with app_engine.connect() as conn:
         assert conn.execute(text("SELECT current_user")).scalar() == "onemap_app"
+
+
+def test_the_embedded_app_logs_in_as_its_role_and_cannot_become_the_owner(pg_cluster, db_url):
+    from sqlalchemy.exc import DBAPIError as Refused
+
+    from geodata.db import make_engine
+    from geodata.scope import app_login_url
+    from onemap.settings import Settings
+
+    settings = Settings(pg_dir=pg_cluster.root, pg_port=pg_cluster.port,
+                        db_name=pg_cluster.db_name, database_url=None)
+    engine = make_engine(app_login_url(settings))
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT session_user")).scalar() == "onemap_app"
+            conn.execute(text("RESET ROLE"))
+            assert conn.execute(text("SELECT current_user")).scalar() == "onemap_app"
+            with pytest.raises(Refused, match="permission denied"):
+                conn.execute(text("SET ROLE onemap"))
+    finally:
+        engine.dispose()
