@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, abort, jsonify, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -66,7 +66,9 @@ def _client() -> tuple[str | None, str | None]:
 
 def _safe_next(path: str | None) -> str:
     """Only same-site paths: an attacker's link must not bounce a user elsewhere."""
-    if not path or not path.startswith("/") or path.startswith("//") or urlsplit(path).netloc:
+    # browsers read "/\\host" like "//host": refuse backslashes as well as other hosts
+    if (not path or not path.startswith("/") or path.startswith("//") or "\\" in path
+            or urlsplit(path).netloc):
         return "/"
     return path
 
@@ -110,7 +112,7 @@ def init_auth(server: Flask) -> None:
             return None
         if path.startswith(("/_dash-", "/api/")) or request.method != "GET":
             return jsonify(error="not signed in / 未登录"), 401
-        return redirect("/login?next=" + _safe_next(path))
+        return redirect("/login?next=" + quote(_safe_next(path), safe="/"))
 
     @server.get("/login")
     def login_form():

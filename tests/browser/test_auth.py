@@ -90,6 +90,8 @@ def test_next_cannot_send_a_user_to_another_site(live_server):
         "POST", "/login", {"csrf_token": token, "username": "duty", "next": "https://evil.example",
                            "password": TEST_USERS["duty"][1]}, client.same_origin())
     assert status == 302 and headers["Location"] == "/"
+    _s, _h, page, _c = Client(live_server).request("GET", "/login?next=/%5Cevil.example")
+    assert 'name="next" value="/"' in page
 
 
 def test_signing_out_ends_the_session_and_is_audited(live_server, engine):
