@@ -60,29 +60,30 @@ def add(
     typer.echo(f"added {username} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}")
 
 
+def _change(username: str, change, done: str) -> None:
+    """Apply `change(conn, username)` in a transaction; fail when there is no such user."""
+    engine = _engine()
+    with engine.begin() as conn:
+        found = change(conn, username)
+    engine.dispose()
+    if not found:
+        _fail(f"no user named {username!r}")
+    typer.echo(done)
+
+
 @app.command()
 def passwd(username: str,
            password: str = typer.Option(None, help="New password (asked for when not given).")
            ) -> None:
     """Set a user's password."""
     password_hash = _hash(password)
-    engine = _engine()
-    with engine.begin() as conn:
-        found = users.set_password(conn, username, password_hash)
-    engine.dispose()
-    if not found:
-        _fail(f"no user named {username!r}")
-    typer.echo(f"password of {username} changed")
+    _change(username, lambda conn, name: users.set_password(conn, name, password_hash),
+            f"password of {username} changed")
 
 
 def _set_active(username: str, active: bool) -> None:
-    engine = _engine()
-    with engine.begin() as conn:
-        found = users.set_active(conn, username, active)
-    engine.dispose()
-    if not found:
-        _fail(f"no user named {username!r}")
-    typer.echo(f"{username} {'enabled' if active else 'disabled'}")
+    _change(username, lambda conn, name: users.set_active(conn, name, active),
+            f"{username} {'enabled' if active else 'disabled'}")
 
 
 @app.command()
