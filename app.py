@@ -5,6 +5,7 @@ import dash
 import callbacks  # noqa: F401  (registers every page's callbacks)
 from onemap.health import register_health
 from onemap.web.api_events import api as events_api
+from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth
 from onemap.web.security import init_security
@@ -24,3 +25,4 @@ init_security(server)
 init_auth(server)
 server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
+server.register_blueprint(layers_api)

@@ -102,6 +102,29 @@ class Settings(BaseSettings):
         default="120 per minute", description="Person look-ups allowed per user."
     )
 
+    basemap: str = Field(
+        default="none",
+        description="Basemap under the layers: none (offline), xyz, tianditu, amap or tencent.",
+    )
+    basemap_url: str | None = Field(
+        default=None,
+        description="Tile URL template for basemap=xyz, e.g. http://tiles.local/{z}/{x}/{y}.png.",
+    )
+    tianditu_key: str | None = Field(default=None, description="Tianditu (天地图) browser key.")
+    live_poll_seconds: float = Field(
+        default=1.5, description="How often an open screen asks whether anything changed."
+    )
+
+    @field_validator("basemap")
+    @classmethod
+    def _known_basemap(cls, value: str) -> str:
+        from layers.basemaps import BASEMAPS
+
+        value = value.strip().lower()
+        if value not in BASEMAPS:
+            raise ValueError(f"ONEMAP_BASEMAP must be one of {', '.join(BASEMAPS)}")
+        return value
+
     @field_validator("database_url", "app_database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:

@@ -10,6 +10,7 @@ from geodata.queries.overview import table_counts, unit_bounds
 from geodata.scope import scoped
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
 from onemap.web.auth import current_scope
+from pages.map_parts import basemap_layers, boundary_overlays, boundary_panes, initial_view
 from pages.shell import page_header
 
 dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览")
@@ -42,29 +43,12 @@ def _count_tile(table: str, count: int) -> html.Div:
 
 
 def _map(boundaries: list, bounds: list | None) -> dl.Map:
-    # one pane per level, higher levels above lower ones, so a district's edge is never hidden
-    # under the community outlines that share it
-    panes = [
-        dl.Pane(name=f"boundary-{layer.name}", style={"zIndex": 450 - 10 * rank})
-        for rank, (layer, _data) in enumerate(boundaries)
-    ]
-    overlays = [
-        dl.Overlay(dl.GeoJSON(data=data, style=layer.style, pane=f"boundary-{layer.name}",
-                              id=f"overview-{layer.name}"),
-                   name=layer.title, checked=True)
-        for layer, data in boundaries
-    ]
-    # dash-leaflet compares the viewport with `center` after every move, so it must be set even
-    # when `bounds` decides the view
-    view = {"center": [41.80, 123.43], "zoom": 12}
-    if bounds:
-        (south, west), (north, east) = bounds
-        view = {"center": [(south + north) / 2, (west + east) / 2], "zoom": 12,
-                "viewport": {"bounds": bounds}}
-    # No basemap: the centre has no internet, and outlines read well on the dark background.
     return dl.Map(
-        [*panes, dl.LayersControl(overlays, position="topright"), dl.ScaleControl(imperial=False)],
-        id="overview-map", className="overview-map", preferCanvas=True, **view,
+        [*boundary_panes(), *basemap_layers(),
+         dl.LayersControl(boundary_overlays(boundaries, "overview"), position="topright"),
+         dl.ScaleControl(imperial=False)],
+        id="overview-map", className="overview-map", preferCanvas=True,
+        **initial_view(bounds, {}),
     )
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 from sqlalchemy import Connection
 
+from geodata.building_stats import AFFECTS_STATS, refresh_building_stats
 from geodata.vocab import ADMIN_LEVELS
 
 from .crs import parse_crs
@@ -110,6 +111,8 @@ def import_file(
         else:
             savepoint.commit()
             result.written = True
+            if kind in AFFECTS_STATS:
+                refresh_building_stats(conn)
     drop_stage(conn)
     result.errors = log.sorted()
     return result

@@ -18,6 +18,7 @@ from etl.demo.scales import SCALES
 from etl.demo.users import create_demo_users
 from etl.importers.crs import CrsError
 from etl.importers.readers import ReadError
+from geodata.building_stats import refresh_building_stats
 from geodata.db import database_url, make_engine
 from geodata.integrity import check_hierarchy
 
@@ -80,6 +81,7 @@ def demo(
 
             with engine.begin() as conn:
                 written = load(conn, district, loaded)
+                refresh_building_stats(conn)
                 accounts = create_demo_users(conn, code)
         with engine.connect() as conn:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))

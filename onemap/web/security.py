@@ -6,11 +6,23 @@ from urllib.parse import urlsplit
 
 from flask import Flask, jsonify, request
 
+from layers.basemaps import BASEMAPS
+from onemap.settings import get_settings
+
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
-# Offline by design: everything comes from this origin. Dash needs inline scripts and eval.
-CSP = ("default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-       "script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'; "
-       "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def content_security_policy() -> str:
+    """Offline by design: everything comes from this origin, except the tiles of a configured
+    basemap. Dash needs inline scripts and eval."""
+    settings = get_settings()
+    tiles = BASEMAPS[settings.basemap].origins(settings.basemap_url, settings.tianditu_key)
+    images = " ".join(["'self'", "data:", "blob:", *tiles])
+    return ("default-src 'self'; "
+            f"img-src {images}; "
+            "style-src 'self' 'unsafe-inline'; "
+            "script-src 'self' 'unsafe-inline' 'unsafe-eval'; connect-src 'self'; "
+            "font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
 
 def _same_origin(url: str | None) -> bool:
@@ -22,6 +34,7 @@ def _same_origin(url: str | None) -> bool:
 
 def init_security(server: Flask) -> None:
     """Refuse cross-site state changes (CSRF) and send security headers on every answer."""
+    csp = content_security_policy()
 
     @server.before_request
     def same_origin_only():
@@ -39,7 +52,7 @@ def init_security(server: Flask) -> None:
 
     @server.after_request
     def headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")

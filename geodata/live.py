@@ -1,0 +1,28 @@
+"""The live clock (migration 0003): one version per topic, moved by every committed change."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+TOPICS = ("event", "sensor", "staff")
+
+
+def clock(conn: Connection) -> dict[str, int]:
+    """topic -> version, as of the caller's snapshot."""
+    rows = conn.execute(text("SELECT topic, version FROM onemap.live_clock")).all()
+    return {topic: int(version) for topic, version in rows}
+
+
+def token(versions: dict[str, int]) -> str:
+    """A short opaque string a screen sends back to ask "anything new since?"."""
+    return ".".join(f"{topic[0]}{versions.get(topic, 0)}" for topic in TOPICS)
+
+
+def changed_topics(old_token: str | None, versions: dict[str, int]) -> list[str]:
+    """Which topics moved since `old_token` (all of them when the token is missing or foreign)."""
+    old = {}
+    for part in (old_token or "").split("."):
+        for topic in TOPICS:
+            if part[:1] == topic[0] and part[1:].isdigit():
+                old[topic] = int(part[1:])
+    return [topic for topic in TOPICS if old.get(topic) != versions.get(topic, 0)]

@@ -1,0 +1,77 @@
+"""What the wall screen's rail shows: today's counters, the event feed and the alarm banner.
+
+All within the caller's scope (row-level security). "Today" is the local day of the
+command centre (Asia/Shanghai), however the server's clock is set.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, text
+
+from layers.events import ACTIVE_STATES
+
+_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
+_TODAY = "(date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')"
+
+_COUNTERS = f"""
+SELECT
+  (SELECT coalesce(jsonb_object_agg(state, n), '{{}}') FROM (
+     SELECT state, count(*) AS n FROM onemap.event WHERE reported_at >= {_TODAY} GROUP BY state
+   ) AS today) AS today_by_state,
+  (SELECT count(*) FROM onemap.event
+    WHERE state IN ({_ACTIVE}) AND state NOT IN ('closed', 'rejected') AND due_at < now()
+  ) AS overdue,
+  (SELECT count(*) FROM onemap.sensor_alarm WHERE cleared_at IS NULL) AS sensor_alarms,
+  (SELECT count(*) FILTER (WHERE status = 'online') FROM onemap.camera) AS cameras_online,
+  (SELECT count(*) FROM onemap.camera) AS cameras
+"""
+
+
+def counters(conn: Connection) -> dict:
+    """Today's events by state, overdue cases, open sensor alarms, cameras online of all."""
+    row = conn.execute(text(_COUNTERS)).mappings().one()
+    return {**row, "today_by_state": dict(row["today_by_state"])}
+
+
+_FEED = """
+SELECT e.id, e.code, e.title, e.level, e.state, e.reported_at, e.address,
+       coalesce(e.due_at < now() AND e.state NOT IN ('closed', 'rejected'), false) AS overdue,
+       ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
+  FROM onemap.event e
+ ORDER BY e.reported_at DESC, e.id DESC
+ LIMIT :limit
+"""
+
+
+def feed(conn: Connection, limit: int = 30) -> list[dict]:
+    """The newest events, newest first."""
+    return [dict(r) for r in conn.execute(text(_FEED), {"limit": limit}).mappings()]
+
+
+# what makes the banner: a new level-1/2 case, a sensor alarm, a case that just ran out of time
+_BANNER = f"""
+(SELECT 'event:' || e.id AS key, 'urgent' AS kind, e.id AS event_id, NULL::bigint AS sensor_id,
+        e.title AS text, e.level, e.reported_at AS at, ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
+   FROM onemap.event e
+  WHERE e.reported_at >= now() - CAST(:window AS interval) AND e.level <= 2
+    AND e.state NOT IN ('closed', 'rejected'))
+UNION ALL
+(SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id, s.name, NULL, a.raised_at,
+        ST_Y(s.geom), ST_X(s.geom)
+   FROM onemap.sensor_alarm a JOIN onemap.sensor s ON s.id = a.sensor_id
+  WHERE a.raised_at >= now() - CAST(:window AS interval) AND a.cleared_at IS NULL)
+UNION ALL
+(SELECT 'overdue:' || e.id, 'overdue', e.id, NULL, e.title, e.level, e.due_at,
+        ST_Y(e.geom), ST_X(e.geom)
+   FROM onemap.event e
+  WHERE e.due_at >= now() - CAST(:window AS interval) AND e.due_at < now()
+    AND e.state IN ({_ACTIVE}) AND e.state NOT IN ('closed', 'rejected'))
+ORDER BY at DESC
+LIMIT :limit
+"""
+
+
+def banner(conn: Connection, window: str = "1 hour", limit: int = 20) -> list[dict]:
+    """Alarm-worthy things of the last `window`, newest first; `key` identifies each."""
+    rows = conn.execute(text(_BANNER), {"window": window, "limit": limit}).mappings()
+    return [dict(r) for r in rows]

@@ -1,0 +1,63 @@
+"""Events on the map: the open cases, their dispatch lines, and the heatmap of reports."""
+
+from __future__ import annotations
+
+from .base import Layer
+from .sql import VIEWPORT
+
+# cases somebody is working on; shelved (挂账) and finished ones are not on the wall
+ACTIVE_STATES = ("reported", "registered", "dispatched", "handling", "handled", "verified")
+_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
+
+EVENTS = Layer(
+    "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "title"),
+    live_topic="event",
+    features_sql=f"""
+        SELECT id, level, state, coalesce(due_at < now(), false) AS overdue, title, geom
+          FROM onemap.event
+         WHERE state IN ({_ACTIVE}) AND state NOT IN ('closed', 'rejected')  -- the open index
+           AND geom && {VIEWPORT}
+    """,
+)
+
+DISPATCH = Layer(
+    "dispatch", "派遣连线", "Dispatch lines", "event", ("id", "overdue"),
+    live_topic="event",
+    features_sql=f"""
+        WITH assigned AS MATERIALIZED (  -- the few hundred cases out with staff, by the
+          SELECT id, due_at, geom, assigned_staff_id   -- open-case index; then staff by key
+            FROM onemap.event
+           WHERE state IN ('dispatched', 'handling') AND state NOT IN ('closed', 'rejected')
+        )
+        SELECT e.id, coalesce(e.due_at < now(), false) AS overdue,
+               ST_MakeLine(e.geom, s.last_position) AS geom
+          FROM assigned e
+          JOIN onemap.staff s ON s.id = e.assigned_staff_id
+         WHERE s.last_position IS NOT NULL
+           AND (e.geom && {VIEWPORT} OR s.last_position && {VIEWPORT})
+    """,
+)
+
+# PostgreSQL reads these as intervals
+HEAT_WINDOWS = {"1h": ("1小时", "1 h"), "24h": ("24小时", "24 h"), "7d": ("7天", "7 d")}
+
+# Binned in Web Mercator metres by arithmetic (the cheapest way PostGIS bins, see MEASURED.md),
+# so the payload is bounded by the number of cells on the screen, not by the number of events.
+HEATMAP = Layer(
+    "heatmap", "事件热力", "Event heatmap", "event", ("n",),
+    live_topic="event",
+    options={"window": ("24h", "1h", "7d")},  # the first is the default
+    features_sql=f"""
+        WITH cells AS (
+          SELECT floor(ST_X(p) / :cell_m) AS cx, floor(ST_Y(p) / :cell_m) AS cy, count(*) AS n
+            FROM (SELECT ST_Transform(geom, 3857) AS p FROM onemap.event
+                   WHERE reported_at >= now() - CAST(:window AS interval)
+                     AND geom && {VIEWPORT}) AS recent
+           GROUP BY 1, 2
+        )
+        SELECT n::int AS n,
+               ST_Transform(ST_SetSRID(ST_MakePoint((cx + 0.5) * :cell_m, (cy + 0.5) * :cell_m),
+                                       3857), 4326) AS geom
+          FROM cells
+    """,
+)

@@ -1,0 +1,94 @@
+"""A viewport layer's features as geobuf, encoded by PostGIS (ST_AsGeobuf).
+
+The caller passes a scoped connection (geodata/scope.py): what a user receives is what
+row-level security lets their scope see, whatever viewport they ask for.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import geobuf
+from sqlalchemy import Connection, text
+
+from .base import Layer
+
+MIN_ZOOM, MAX_ZOOM = 0, 22
+HEAT_CELL_PX = 28
+_EARTH_CIRCUMFERENCE_M = 40_075_016.686
+# geobuf.encode leaves an empty collection without its (empty) feature_collection field, which
+# decoders then read as nothing at all: write the field (4, length 0) explicitly
+EMPTY = geobuf.encode({"type": "FeatureCollection", "features": []}) + b"\x22\x00"
+
+
+class BadRequest(ValueError):
+    """A viewport or option the layer cannot answer; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class Viewport:
+    """A WGS84 box and the zoom it is drawn at."""
+
+    west: float
+    south: float
+    east: float
+    north: float
+    zoom: int
+
+    @classmethod
+    def parse(cls, bbox: str | None, zoom: str | int | None) -> Viewport:
+        """From `bbox=west,south,east,north` and `zoom=z` as a URL gives them."""
+        try:
+            west, south, east, north = (float(v) for v in (bbox or "").split(","))
+        except ValueError:
+            raise BadRequest("bbox must be west,south,east,north in degrees") from None
+        try:
+            z = int(zoom)
+        except (TypeError, ValueError):
+            raise BadRequest("zoom must be a whole number") from None
+        return cls(west, south, east, north, z).checked()
+
+    def checked(self) -> Viewport:
+        values = (self.west, self.south, self.east, self.north)
+        if not all(math.isfinite(v) for v in values):
+            raise BadRequest("bbox values must be finite numbers")
+        if not (-180 <= self.west < self.east <= 180 and -90 <= self.south < self.north <= 90):
+            raise BadRequest("bbox must satisfy -180 <= west < east <= 180, -90 <= south < north <= 90")
+        if not MIN_ZOOM <= self.zoom <= MAX_ZOOM:
+            raise BadRequest(f"zoom must be between {MIN_ZOOM} and {MAX_ZOOM}")
+        return self
+
+    def padded(self, fraction: float) -> Viewport:
+        """Grown by `fraction` of its size on each side (features just off screen come along)."""
+        dx, dy = (self.east - self.west) * fraction, (self.north - self.south) * fraction
+        return Viewport(max(self.west - dx, -180), max(self.south - dy, -90),
+                        min(self.east + dx, 180), min(self.north + dy, 90), self.zoom)
+
+    def params(self) -> dict:
+        metres_per_px = _EARTH_CIRCUMFERENCE_M / (256 * 2 ** self.zoom)
+        return {"west": self.west, "south": self.south, "east": self.east, "north": self.north,
+                "zoom": self.zoom, "px_deg": 360 / (256 * 2 ** self.zoom),
+                "cell_m": HEAT_CELL_PX * metres_per_px}
+
+
+def option_params(layer: Layer, given: dict[str, str | None]) -> dict[str, str]:
+    """The layer's options from a request, each checked against its allowed values."""
+    params = {}
+    for name, allowed in layer.options.items():
+        value = given.get(name) or allowed[0]  # the first allowed value is the default
+        if value not in allowed:
+            raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
+        params[name] = value
+    return params
+
+
+def features_geobuf(conn: Connection, layer: Layer, viewport: Viewport,
+                    options: dict[str, str] | None = None) -> bytes:
+    """The layer's features in the viewport, as geobuf bytes (an empty collection when none)."""
+    if layer.features_sql is None:
+        raise BadRequest(f"{layer.name} is not a viewport layer")
+    sql = text(f"SELECT ST_AsGeobuf(f, 'geom') FROM ({layer.features_sql}) AS f")
+    payload = conn.execute(sql, {**viewport.params(), **option_params(layer, options or {})}
+                           ).scalar_one()
+    return bytes(payload) if payload else EMPTY

@@ -1,0 +1,15 @@
+"""Key places (重点场所): schools, hospitals, filling stations, hazardous stores …"""
+
+from __future__ import annotations
+
+from .base import Layer
+from .sql import VIEWPORT
+
+KEY_PLACES = Layer(
+    "places", "重点场所", "Key places", "key_place", ("id", "kind", "name"),
+    min_zoom=14,
+    features_sql=f"""
+        SELECT id, kind, name, geom FROM onemap.key_place
+         WHERE geom && {VIEWPORT} AND :zoom >= 14
+    """,
+)

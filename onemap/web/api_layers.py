@@ -1,0 +1,69 @@
+"""Map layers and the live clock over HTTP.
+
+GET /api/layers                      the viewport layers and their options (JSON)
+GET /api/layers/<name>?bbox=&zoom=   one layer's features in a viewport (geobuf), in the
+                                     user's scope (row-level security), for the map and QGIS
+GET /api/live?since=<token>          204 when nothing changed since the token; otherwise the
+                                     new token and which topics moved (events, sensors, staff)
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+from flask_login import current_user
+
+from geodata import live
+from geodata.scope import scoped
+from layers.features import BadRequest, Viewport, features_geobuf
+from layers.registry import VIEWPORT_LAYERS
+from onemap.access.roles import Capability
+
+from .auth import current_scope
+
+api = Blueprint("layers", __name__, url_prefix="/api")
+GEOBUF = "application/x-protobuf"
+
+
+@api.before_request
+def _may_view_map():
+    if not current_user.can(Capability.VIEW_MAP):
+        abort(403)
+
+
+@api.get("/layers")
+def catalogue():
+    """What layers there are, with their titles, zooms and options."""
+    return jsonify([
+        {"name": layer.name, "title_zh": layer.title_zh, "title_en": layer.title_en,
+         "min_zoom": layer.min_zoom, "fields": list(layer.fields),
+         "options": {k: list(v) for k, v in layer.options.items()},
+         "live_topic": layer.live_topic}
+        for layer in VIEWPORT_LAYERS.values()
+    ])
+
+
+@api.get("/layers/<name>")
+def features(name: str):
+    """One layer's features in the viewport as geobuf; 400 says which parameter is wrong."""
+    layer = VIEWPORT_LAYERS.get(name)
+    if layer is None:
+        return jsonify(error=f"no layer called {name!r} / 无此图层",
+                       layers=sorted(VIEWPORT_LAYERS)), 404
+    try:
+        viewport = Viewport.parse(request.args.get("bbox"), request.args.get("zoom"))
+        with scoped(current_scope()) as conn:
+            payload = features_geobuf(conn, layer, viewport, request.args.to_dict())
+    except BadRequest as exc:
+        return jsonify(error=str(exc), layer=name), 400
+    return Response(payload, mimetype=GEOBUF, headers={"Cache-Control": "private, no-store"})
+
+
+@api.get("/live")
+def live_changes():
+    """Change detection for open screens: no body at all when nothing moved."""
+    with scoped(current_scope()) as conn:
+        versions = live.clock(conn)
+    changed = live.changed_topics(request.args.get("since"), versions)
+    if not changed:
+        return Response(status=204, headers={"Cache-Control": "no-store"})
+    return jsonify(token=live.token(versions), changed=changed), 200, {"Cache-Control": "no-store"}
