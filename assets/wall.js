@@ -214,6 +214,21 @@
     return window.dash_clientside.no_update;
   }
 
+  // The map's viewport from its centre and zoom and the size it is drawn at. dash-leaflet
+  // reports `bounds` only after a move, not for the first view; centre and zoom it always has.
+  function viewFromMap(_loads, zoom, center) {
+    const el = document.getElementById("wall-map");
+    if (!el || zoom == null || !center) return window.dash_clientside.no_update;
+    const lat = Array.isArray(center) ? center[0] : center.lat;
+    const lng = Array.isArray(center) ? center[1] : center.lng;
+    const crs = L.CRS.EPSG3857;
+    const mid = crs.latLngToPoint(L.latLng(lat, lng), zoom);
+    const half = L.point(el.clientWidth / 2, el.clientHeight / 2);
+    const nw = crs.pointToLatLng(mid.subtract(half), zoom);
+    const se = crs.pointToLatLng(mid.add(half), zoom);
+    return {west: nw.lng, south: se.lat, east: se.lng, north: nw.lat, zoom: Math.round(zoom)};
+  }
+
   function clock() {
     const now = new Date();
     return now.toLocaleString("zh-CN", {hour12: false, timeZone: "Asia/Shanghai",
@@ -223,6 +238,6 @@
 
   window.onemap = Object.assign(window.onemap || {}, {wall: wall});
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wall: {poll: poll, rememberView: rememberView, clock: clock},
+    wall: {poll: poll, rememberView: rememberView, clock: clock, viewFromMap: viewFromMap},
   });
 })();

@@ -41,6 +41,11 @@ clientside_callback(
     Input("wall-tick", "n_intervals"), State("wall-live", "data"),
 )
 clientside_callback(
+    ClientsideFunction("wall", "viewFromMap"),
+    Output("wall-view", "data"),
+    Input("wall-map", "n_loads"), Input("wall-map", "zoom"), Input("wall-map", "center"),
+)
+clientside_callback(
     ClientsideFunction("wall", "clock"),
     Output("wall-clock", "children"), Input("wall-clock-tick", "n_intervals"),
 )
@@ -53,11 +58,11 @@ clientside_callback(
 )
 
 
-def viewport_from_map(bounds, zoom) -> Viewport | None:
-    """The WGS84 viewport of the map's bounds (which are GCJ-02 over a GCJ-02 basemap)."""
-    if not bounds or zoom is None:
+def viewport_from_map(view: dict | None) -> Viewport | None:
+    """The WGS84 viewport of what the map shows (in GCJ-02 over a GCJ-02 basemap)."""
+    if not view:
         return None
-    (south, west), (north, east) = bounds
+    west, south, east, north, zoom = (view[k] for k in ("west", "south", "east", "north", "zoom"))
     if overlays_need_gcj02():
         (west, east), (south, north) = gcj02_to_wgs84([west, east], [south, north])
     viewport = Viewport(max(float(west), -180), max(float(south), -90), min(float(east), 180),
@@ -68,8 +73,7 @@ def viewport_from_map(bounds, zoom) -> Viewport | None:
 def _register_layer(name: str) -> None:
     layer = VIEWPORT_LAYERS[name]
     outputs = [Output(layer_id(name), "data")]
-    inputs = [Input("wall-map", "bounds"), Input("wall-map", "zoom"),
-              Input("wall-layers", "overlays")]
+    inputs = [Input("wall-view", "data"), Input("wall-layers", "overlays")]
     if layer.live_topic:
         inputs.append(Input("wall-live", "data"))
     if layer is HEATMAP:
@@ -77,7 +81,7 @@ def _register_layer(name: str) -> None:
         outputs.append(Output(layer_id(name), "hideout"))
 
     @callback(*outputs, *inputs, prevent_initial_call=True)
-    def load(bounds, zoom, overlays, *extra):
+    def load(view, overlays, *extra):
         nothing = [no_update] * len(outputs)
         if layer.title not in (overlays or []):
             return nothing if len(outputs) > 1 else no_update
@@ -85,7 +89,7 @@ def _register_layer(name: str) -> None:
             live = extra[0] or {}
             if layer.live_topic not in live.get("changed", []):
                 return nothing if len(outputs) > 1 else no_update
-        viewport = viewport_from_map(bounds, zoom)
+        viewport = viewport_from_map(view)
         if viewport is None:
             return nothing if len(outputs) > 1 else no_update
         options = {}

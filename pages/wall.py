@@ -136,6 +136,7 @@ def layout(**query) -> html.Div:
     live_ms = int(get_settings().live_poll_seconds * 1000)
     return html.Div(className="wall", children=[
         dcc.Store(id="wall-live"),
+        dcc.Store(id="wall-view"),
         dcc.Store(id="wall-titles", data=titles),
         dcc.Store(id="wall-acknowledged", storage_type="local", data=[]),
         dcc.Store(id="wall-banner-keys", data=[]),
