@@ -156,6 +156,16 @@
                                   "L" + p.level + " · " + p.state));
       layer.bindTooltip(box, {direction: "top", className: "wall-tip"});
     },
+    // dash-leaflet's LayersControl forgets the overlays checked at start (its handlers see the
+    // props of the first render), so the checked list is read from the control itself
+    overlaysChanged: function () {
+      const labels = document.querySelectorAll("#wall-map .leaflet-control-layers-overlays label");
+      const checked = [...labels].filter(function (l) {
+        const input = l.querySelector("input");
+        return input && input.checked;
+      }).map(function (l) { return l.textContent.trim(); });
+      window.dash_clientside.set_props("wall-overlays", {data: checked});
+    },
     nameTooltip: function (feature, layer) {
       layer.bindTooltip(textElement("div", "tip-title", feature.properties.name),
                         {direction: "top", className: "wall-tip"});

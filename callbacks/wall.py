@@ -52,7 +52,7 @@ clientside_callback(
 clientside_callback(
     ClientsideFunction("wall", "rememberView"),
     Output("wall-titles", "id"),  # never changed: the function only rewrites the URL
-    Input("wall-layers", "overlays"), Input("wall-map", "zoom"), Input("wall-map", "center"),
+    Input("wall-overlays", "data"), Input("wall-map", "zoom"), Input("wall-map", "center"),
     Input("wall-building-colour", "value"), Input("wall-heat-window", "value"),
     State("wall-titles", "data"),
 )
@@ -73,7 +73,7 @@ def viewport_from_map(view: dict | None) -> Viewport | None:
 def _register_layer(name: str) -> None:
     layer = VIEWPORT_LAYERS[name]
     outputs = [Output(layer_id(name), "data")]
-    inputs = [Input("wall-view", "data"), Input("wall-layers", "overlays")]
+    inputs = [Input("wall-view", "data"), Input("wall-overlays", "data")]
     if layer.live_topic:
         inputs.append(Input("wall-live", "data"))
     if layer is HEATMAP:

@@ -133,10 +133,12 @@ def layout(**query) -> html.Div:
         *boundary_overlays(boundaries, "wall", shown),
         *[_viewport_overlay(name, name in shown, colour) for name in VIEWPORT_LAYERS],
     ]
+    checked = [overlay.name for overlay in overlays if overlay.checked]
     live_ms = int(get_settings().live_poll_seconds * 1000)
     return html.Div(className="wall", children=[
         dcc.Store(id="wall-live"),
         dcc.Store(id="wall-view"),
+        dcc.Store(id="wall-overlays", data=checked),
         dcc.Store(id="wall-titles", data=titles),
         dcc.Store(id="wall-acknowledged", storage_type="local", data=[]),
         dcc.Store(id="wall-banner-keys", data=[]),
@@ -155,10 +157,13 @@ def layout(**query) -> html.Div:
                     [*boundary_panes(),
                      *[dl.Pane(name=pane, style={"zIndex": z}) for pane, z in panes.items()],
                      *basemap_layers(),
+                     # `overlays` given: its own handlers fail on a list they never received
                      dl.LayersControl(overlays, id="wall-layers", position="topright",
-                                      collapsed=False),
+                                      collapsed=False, overlays=checked),
                      dl.ScaleControl(imperial=False, position="bottomleft")],
                     id="wall-map", className="wall-map", preferCanvas=True, zoomSnap=1,
+                    eventHandlers={"overlayadd": {"variable": _JS + "overlaysChanged"},
+                                   "overlayremove": {"variable": _JS + "overlaysChanged"}},
                     **initial_view(bounds, query),
                 ),
                 _options(colour, window),

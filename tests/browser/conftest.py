@@ -208,3 +208,47 @@ class Client:
                                "password": password or TEST_USERS[username][1]},
             self.same_origin())
         return status, headers, body
+
+
+# the demo users `onemap demo` creates (etl/demo/users.py); their passwords are in the README
+DEMO_PASSWORDS = {"duty": "duty-demo-2017", "leader": "leader-demo-2017",
+                  "analyst": "analyst-demo-2017", "gridworker": "grid-demo-2017",
+                  "admin": "admin-demo-2017"}
+
+
+@pytest.fixture(scope="session")
+def demo_district(pg_cluster, cli_env):
+    """A database of its own holding the demo district (3,000 buildings, 100 k people, 30 k
+    events), built by the real `onemap demo`; yields (owner URL, environment for commands)."""
+    import psycopg
+
+    admin = pg_cluster.libpq_url("postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS wall_demo WITH (FORCE)")
+        conn.execute("CREATE DATABASE wall_demo")
+    url = pg_cluster.libpq_url("wall_demo")
+    env = dict(cli_env, ONEMAP_DATABASE_URL=url, ONEMAP_LOGIN_RATE_LIMIT="1000 per minute")
+    for command in (["db", "migrate"], ["demo", "--scale", "demo", "--seed", "11"]):
+        done = subprocess.run([onemap_command(), *command], env=env, capture_output=True,
+                              text=True, timeout=900)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    yield url, env
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("DROP DATABASE wall_demo WITH (FORCE)")
+
+
+@pytest.fixture(scope="session")
+def demo_server(demo_district):
+    """Base URL of a OneMap serving the demo district."""
+    _url, env = demo_district
+    with serving(env) as base:
+        yield base
+
+
+def sign_in_demo(tab, base: str, username: str) -> None:
+    """Sign a browser tab in as one of the demo users."""
+    tab.goto(base + "/login")
+    tab.fill("input[name=username]", username)
+    tab.fill("input[name=password]", DEMO_PASSWORDS[username])
+    tab.click("button[type=submit]")
+    tab.wait_for_url(base + "/")

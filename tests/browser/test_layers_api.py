@@ -1,0 +1,171 @@
+"""The layer API and the live clock over HTTP, on the demo district: answers, errors, and
+scope escapes (a grid worker asking for the whole district, or for another community)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+from urllib.parse import urlsplit
+
+import geobuf
+import psycopg
+import pytest
+
+from layers.registry import VIEWPORT_LAYERS
+from tests.browser.conftest import DEMO_PASSWORDS, Client
+
+pytestmark = pytest.mark.browser
+
+# tables whose ids the layers carry, and how each row's grid is found
+GRID_OF = {
+    "events": "SELECT grid_code FROM onemap.event WHERE id = %s",
+    "cameras": "SELECT grid_code FROM onemap.camera WHERE id = %s",
+    "sensors": "SELECT grid_code FROM onemap.sensor WHERE id = %s",
+    "buildings": "SELECT grid_code FROM onemap.building WHERE id = %s",
+    "places": "SELECT grid_code FROM onemap.key_place WHERE id = %s",
+    "staff": "SELECT grid_code FROM onemap.staff WHERE id = %s",
+}
+
+
+def _client(base: str, username: str) -> Client:
+    client = Client(base)
+    assert client.sign_in(username, DEMO_PASSWORDS[username])[0] == 302
+    return client
+
+
+def _raw_get(client: Client, path: str) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection(urlsplit(client.base).netloc, timeout=30)
+    conn.request("GET", path, headers={
+        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, body
+
+
+@pytest.fixture(scope="module")
+def district(demo_district):
+    url, _env = demo_district
+    with psycopg.connect(url) as conn:
+        extent = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+                              " (SELECT ST_Extent(geom) AS e FROM onemap.district) x").fetchone()
+        worker_grid = conn.execute("SELECT scope_code FROM onemap.app_user"
+                                   " WHERE username = 'gridworker'").fetchone()[0]
+        other = conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e"
+            " FROM onemap.community WHERE left(code, 9) <> left(%s, 9)"
+            " AND code = (SELECT max(code) FROM onemap.community)) x", (worker_grid,)).fetchone()
+    return {"url": url, "bbox": ",".join(map(str, extent)), "grid": worker_grid,
+            "other_bbox": ",".join(map(str, other))}
+
+
+def _features(client: Client, layer: str, bbox: str, zoom: int, **options) -> list[dict]:
+    query = "".join(f"&{k}={v}" for k, v in options.items())
+    status, body = _raw_get(client, f"/api/layers/{layer}?bbox={bbox}&zoom={zoom}{query}")
+    assert status == 200, body[:300]
+    return geobuf.decode(body)["features"]
+
+
+def test_catalogue_lists_every_layer(demo_server):
+    status, body = _raw_get(_client(demo_server, "analyst"), "/api/layers")
+    assert status == 200
+    listed = {layer["name"]: layer for layer in json.loads(body)}
+    assert set(listed) == set(VIEWPORT_LAYERS)
+    assert listed["heatmap"]["options"] == {"window": ["24h", "1h", "7d"]}
+    assert listed["events"]["live_topic"] == "event"
+
+
+def test_layers_need_a_login(demo_server):
+    status, _ = _raw_get(Client(demo_server), "/api/layers/events?bbox=123,41,124,42&zoom=13")
+    assert status == 401
+    status, _ = _raw_get(Client(demo_server), "/api/live")
+    assert status == 401
+
+
+@pytest.mark.parametrize(("query", "says"), [
+    ("", "bbox"), ("bbox=1,2,3&zoom=13", "bbox"), ("bbox=a,b,c,d&zoom=13", "bbox"),
+    ("bbox=124,41,123,42&zoom=13", "west < east"), ("bbox=123,41,124,42", "zoom"),
+    ("bbox=123,41,124,42&zoom=40", "zoom"), ("bbox=123,41,124,nan&zoom=13", "finite"),
+])
+def test_bad_viewports_are_refused_with_the_reason(demo_server, query, says):
+    status, body = _raw_get(_client(demo_server, "duty"), f"/api/layers/events?{query}")
+    assert status == 400
+    assert says in json.loads(body)["error"]
+
+
+def test_unknown_layers_and_options_are_refused(demo_server, district):
+    client = _client(demo_server, "duty")
+    status, body = _raw_get(client, f"/api/layers/persons?bbox={district['bbox']}&zoom=13")
+    assert status == 404 and "events" in json.loads(body)["layers"]
+    status, body = _raw_get(client, f"/api/layers/heatmap?bbox={district['bbox']}&zoom=13"
+                                    "&window=1%20year")
+    assert status == 400 and "window" in json.loads(body)["error"]
+
+
+def test_district_user_sees_the_district(demo_server, district):
+    client = _client(demo_server, "duty")
+    events = _features(client, "events", district["bbox"], 13)
+    assert len(events) > 50
+    cells = _features(client, "heatmap", district["bbox"], 13, window="7d")
+    with psycopg.connect(district["url"]) as conn:
+        week = conn.execute("SELECT count(*) FROM onemap.event"
+                            " WHERE reported_at >= now() - interval '7 days'").fetchone()[0]
+    assert sum(cell["properties"]["n"] for cell in cells) == week
+    assert len(cells) < week  # aggregated, not shipped point by point
+
+
+@pytest.mark.parametrize("layer", sorted(GRID_OF))
+def test_a_grid_worker_gets_nothing_outside_their_grid(demo_server, district, layer):
+    client = _client(demo_server, "gridworker")
+    mine = _features(client, layer, district["bbox"], 18)  # the whole district, closest zoom
+    with psycopg.connect(district["url"]) as conn:
+        grids = {conn.execute(GRID_OF[layer], (f["properties"]["id"],)).fetchone()[0]
+                 for f in mine}
+    assert grids <= {district["grid"]}, grids
+    # another street's community: there is plenty there, and none of it reaches the worker
+    theirs = _features(_client(demo_server, "duty"), layer, district["other_bbox"], 18)
+    if layer in ("events", "cameras", "buildings", "sensors"):
+        assert theirs
+    assert _features(client, layer, district["other_bbox"], 18) == []
+
+
+def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_server, district):
+    """The wall screen's own request for a layer, replayed with another community's view."""
+    client = _client(demo_server, "gridworker")
+    west, south, east, north = map(float, district["other_bbox"].split(","))
+    payload = {
+        "output": '{"name":"events","type":"wall-layer"}.data',
+        "outputs": {"id": {"name": "events", "type": "wall-layer"}, "property": "data"},
+        "inputs": [
+            {"id": "wall-view", "property": "data",
+             "value": {"west": west, "south": south, "east": east, "north": north, "zoom": 16}},
+            {"id": "wall-overlays", "property": "data", "value": ["事件 Events"]},
+            {"id": "wall-live", "property": "data", "value": None},
+        ],
+        "changedPropIds": ["wall-view.data"], "state": [],
+    }
+    status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
+                                         headers=client.same_origin())
+    assert status == 200, body[:300]
+    data = json.loads(body)["response"]['{"name":"events","type":"wall-layer"}']["data"]
+    features = geobuf.decode(base64.b64decode(data))["features"]
+    with psycopg.connect(district["url"]) as conn:
+        grids = {conn.execute(GRID_OF["events"], (f["properties"]["id"],)).fetchone()[0]
+                 for f in features}
+    assert grids <= {district["grid"]}
+
+
+def test_live_poll_is_empty_until_something_changes(demo_server, district):
+    client = _client(demo_server, "duty")
+    status, body = _raw_get(client, "/api/live")
+    assert status == 200
+    token = json.loads(body)["token"]
+    status, body = _raw_get(client, f"/api/live?since={token}")
+    assert (status, body) == (204, b"")
+    with psycopg.connect(district["url"]) as conn:
+        conn.execute("UPDATE onemap.sensor SET last_reading_at = now() WHERE id ="
+                     " (SELECT min(id) FROM onemap.sensor)")
+    status, body = _raw_get(client, f"/api/live?since={token}")
+    assert status == 200
+    assert json.loads(body)["changed"] == ["sensor"]
