@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 TOPICS = ("event", "sensor", "staff")
+_KEYS = {"event": "e", "sensor": "s", "staff": "t"}  # one letter each, none shared
 
 
 def clock(conn: Connection) -> dict[str, int]:
@@ -15,7 +16,7 @@ def clock(conn: Connection) -> dict[str, int]:
 
 def token(versions: dict[str, int]) -> str:
     """A short opaque string a screen sends back to ask "anything new since?"."""
-    return ".".join(f"{topic[0]}{versions.get(topic, 0)}" for topic in TOPICS)
+    return ".".join(f"{_KEYS[topic]}{versions.get(topic, 0)}" for topic in TOPICS)
 
 
 def changed_topics(old_token: str | None, versions: dict[str, int]) -> list[str]:
@@ -23,6 +24,6 @@ def changed_topics(old_token: str | None, versions: dict[str, int]) -> list[str]
     old = {}
     for part in (old_token or "").split("."):
         for topic in TOPICS:
-            if part[:1] == topic[0] and part[1:].isdigit():
+            if part[:1] == _KEYS[topic] and part[1:].isdigit():
                 old[topic] = int(part[1:])
     return [topic for topic in TOPICS if old.get(topic) != versions.get(topic, 0)]
