@@ -210,7 +210,7 @@
   function rememberView(overlays, zoom, center, colour, window_, titles) {
     const params = new URLSearchParams(location.search);
     if (overlays) params.set("layers", overlays.map(function (t) { return titles[t] || t; }).join(","));
-    if (zoom != null) params.set("z", String(Math.round(zoom)));
+    if (zoom != null) params.set("z", String(Math.round(zoom * 4) / 4));
     if (center) {
       const lat = Array.isArray(center) ? center[0] : center.lat;
       const lng = Array.isArray(center) ? center[1] : center.lng;

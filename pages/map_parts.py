@@ -59,7 +59,7 @@ def initial_view(bounds: list | None, query: dict) -> dict:
     even when `bounds` decides the view.
     """
     try:
-        lat, lng, zoom = float(query["lat"]), float(query["lng"]), int(query["z"])
+        lat, lng, zoom = float(query["lat"]), float(query["lng"]), float(query["z"])
         if -90 <= lat <= 90 and -180 <= lng <= 180 and 0 <= zoom <= 20:
             return {"center": [lat, lng], "zoom": zoom}
     except (KeyError, TypeError, ValueError):

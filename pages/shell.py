@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dash import html
+from dash import dcc, html
 
-from onemap.access.roles import ROLE_NAMES
+from onemap.access.roles import ROLE_NAMES, Capability
 from onemap.web.auth import current_user
 
 
@@ -27,5 +27,9 @@ def page_header(subtitle: str | None = None) -> html.Header:
     if subtitle:
         children.append(html.Div(subtitle, className="page-subtitle"))
     if current_user.is_authenticated:
+        links = [dcc.Link("数据总览 Overview", href="/"), dcc.Link("指挥大屏 Wall", href="/wall")]
+        if current_user.can(Capability.VIEW_AUDIT):
+            links.append(dcc.Link("审计日志 Audit", href="/admin/audit"))
+        children.append(html.Nav(links, className="page-nav"))
         children.append(user_bar())
     return html.Header(className="page-header", children=children)

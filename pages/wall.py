@@ -161,7 +161,7 @@ def layout(**query) -> html.Div:
                      dl.LayersControl(overlays, id="wall-layers", position="topright",
                                       collapsed=False, overlays=checked),
                      dl.ScaleControl(imperial=False, position="bottomleft")],
-                    id="wall-map", className="wall-map", preferCanvas=True, zoomSnap=1,
+                    id="wall-map", className="wall-map", preferCanvas=True, zoomSnap=0.25,
                     eventHandlers={"overlayadd": {"variable": _JS + "overlaysChanged"},
                                    "overlayremove": {"variable": _JS + "overlaysChanged"}},
                     **initial_view(bounds, query),
