@@ -3,6 +3,7 @@
 from .access import AppUser, AuditLog, Role
 from .admin import Community, District, Grid, Piece, Street
 from .base import SRID, Base
+from .derived import BuildingStat, LiveClock
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
 from .events import Event, EventCategory, EventHistory
 from .housing import Building, Floor, Household, Unit
@@ -15,4 +16,5 @@ __all__ = [
     "Street", "Camera", "Sensor", "SensorAlarm", "SensorReading", "Event", "EventCategory",
     "EventHistory", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
+    "BuildingStat", "LiveClock",
 ]
