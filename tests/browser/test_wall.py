@@ -158,3 +158,17 @@ def test_the_screen_says_when_the_database_is_down(demo_server, page):
     assert "数据库" in status.inner_text()
     page.unroute("**/api/live*")
     page.wait_for_selector(".wall-status.ok", timeout=5000)
+
+
+def test_the_browser_shifts_onto_gcj02_as_the_importer_does(demo_server, page):
+    """Over an AMap or Tencent basemap the overlays are shifted in the browser (assets/wall.js);
+    the formula there must be the one etl/coordinates.py uses."""
+    from etl.coordinates import wgs84_to_gcj02
+
+    sign_in_demo(page, demo_server, "duty")
+    _open_wall(page, demo_server)
+    for lon, lat in [(123.43, 41.80), (116.397, 39.909), (121.47, 31.23), (113.26, 23.13)]:
+        shifted = page.evaluate("([x, y]) => onemap.wall.wgs84ToGcj02(x, y)", [lon, lat])
+        expected = [float(v) for v in wgs84_to_gcj02(lon, lat)]
+        assert shifted == pytest.approx(expected, abs=1e-9)
+    assert page.evaluate("onemap.wall.wgs84ToGcj02(2.35, 48.85)") == [2.35, 48.85]  # not China
