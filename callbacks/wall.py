@@ -80,21 +80,18 @@ def _register_layer(name: str) -> None:
         inputs.append(Input("wall-heat-window", "value"))
         outputs.append(Output(layer_id(name), "hideout"))
 
-    @callback(*outputs, *inputs, prevent_initial_call=True)
+    @callback(output=outputs, inputs=inputs, prevent_initial_call=True)
     def load(view, overlays, *extra):
-        nothing = [no_update] * len(outputs)
+        unchanged = [no_update] * len(outputs)
         if layer.title not in (overlays or []):
-            return nothing if len(outputs) > 1 else no_update
-        if ctx.triggered_id == "wall-live":
-            live = extra[0] or {}
-            if layer.live_topic not in live.get("changed", []):
-                return nothing if len(outputs) > 1 else no_update
+            return unchanged  # not shown: fetched when it is switched on
+        if ctx.triggered_id == "wall-live" and layer.live_topic not in (extra[0] or {}).get(
+                "changed", []):
+            return unchanged  # something else moved
         viewport = viewport_from_map(view)
         if viewport is None:
-            return nothing if len(outputs) > 1 else no_update
-        options = {}
-        if layer is HEATMAP:
-            options["window"] = extra[-1]
+            return unchanged
+        options = {"window": extra[-1]} if layer is HEATMAP else {}
         if viewport.zoom < layer.min_zoom:
             data = EMPTY_DATA
         else:
@@ -102,8 +99,8 @@ def _register_layer(name: str) -> None:
                 data = base64.b64encode(features_geobuf(conn, layer, viewport, options)).decode()
         if layer is HEATMAP:
             window = options["window"] or HEATMAP.options["window"][0]
-            return data, {"pane": "wall-heat", "top": HEAT_TOP.get(window, 12)}
-        return data
+            return [data, {"pane": "wall-heat", "top": HEAT_TOP.get(window, 12)}]
+        return [data]
 
 
 for _name in VIEWPORT_LAYERS:
@@ -200,10 +197,8 @@ def acknowledge(clicks, keys):
 
 # -- detail cards -----------------------------------------------------------------------------
 
-def _event_card(conn, event_id: int) -> list | None:
-    event = details.card(conn, "events", event_id)
-    if event is None:
-        return None
+def _event_card(conn, event: dict) -> list:
+    event_id = event["id"]
     cameras = nearby.cameras_near(conn, event_id)
     staff = nearby.staff_near(conn, event_id)
     residents = nearby.key_groups_near(conn, event_id)
@@ -223,6 +218,19 @@ def _fly_to(lat: float, lng: float, zoom) -> dict:
     return {"center": [lat, lng], "zoom": max(int(zoom or 0), 16), "transition": "flyTo"}
 
 
+def _clicked(trigger, value) -> tuple[str, int, bool] | None:
+    """(kind, id, whether to fly there) of what was clicked; None for a re-render."""
+    if not value:
+        return None
+    if isinstance(trigger, dict) and trigger.get("type") == "wall-feed-item":
+        return "events", int(trigger["id"]), True
+    if isinstance(trigger, dict) and trigger.get("type") == "wall-banner-item":
+        prefix, _, raw_id = trigger["key"].partition(":")
+        return ("alarms" if prefix == "alarm" else "events"), int(raw_id), True
+    kind = trigger["name"]
+    return ("events" if kind == "dispatch" else kind), int(value["properties"]["id"]), False
+
+
 @callback(
     Output("wall-card-body", "children"), Output("wall-card", "hidden"),
     Output("wall-map", "viewport"),
@@ -235,44 +243,21 @@ def _fly_to(lat: float, lng: float, zoom) -> dict:
 )
 def show_card(*args):
     """The card of what was clicked on the map, in the feed or in the banner."""
-    zoom = args[-1]
-    trigger = ctx.triggered_id
     value = ctx.triggered[0]["value"] if ctx.triggered else None
-    if trigger == "wall-card-close":
+    if ctx.triggered_id == "wall-card-close":
         return ([], True, no_update) if value else (no_update,) * 3
-    if not value:  # a feed or banner re-render, not a click
+    clicked = _clicked(ctx.triggered_id, value)
+    if clicked is None:
         return (no_update,) * 3
-    fly = None
-    if isinstance(trigger, dict) and trigger.get("type") == "wall-feed-item":
-        kind, object_id, fly = "events", int(trigger["id"]), True
-    elif isinstance(trigger, dict) and trigger.get("type") == "wall-banner-item":
-        prefix, _, raw_id = trigger["key"].partition(":")
-        kind = "sensors" if prefix == "alarm" else "events"
-        object_id, fly = int(raw_id), True
-        if kind == "sensors":
-            with scoped(current_scope()) as conn:
-                object_id = conn.exec_driver_sql(
-                    "SELECT sensor_id FROM onemap.sensor_alarm WHERE id = %s", (object_id,)
-                ).scalar()
-            if object_id is None:
-                return (no_update,) * 3
-    else:
-        kind = trigger["name"]
-        object_id = int(value["properties"]["id"])
-        if kind == "dispatch":
-            kind = "events"
+    kind, object_id, fly = clicked
     with scoped(current_scope()) as conn:
-        if kind == "events":
-            card = _event_card(conn, object_id)
-            record = details.card(conn, "events", object_id) if fly and card else None
-        else:
-            record = details.card(conn, kind, object_id)
-            card = wall_cards.RENDERERS[kind](record) if record else None
-            if fly and record and kind == "sensors":
-                record = conn.exec_driver_sql(
-                    "SELECT ST_Y(geom) AS lat, ST_X(geom) AS lng FROM onemap.sensor WHERE id = %s",
-                    (object_id,)).mappings().one()
-    if card is None:
-        return [html.P("无此对象或不在您的管辖范围 · Not found or outside your area")], False, no_update
-    viewport = _fly_to(record["lat"], record["lng"], zoom) if fly and record else no_update
+        if kind == "alarms":
+            kind, object_id = "sensors", details.sensor_of_alarm(conn, object_id)
+        record = details.card(conn, kind, object_id) if object_id is not None else None
+        if record is None:
+            return ([html.P("无此对象或不在您的管辖范围 · Not found or outside your area")],
+                    False, no_update)
+        card = (_event_card(conn, record) if kind == "events"
+                else wall_cards.RENDERERS[kind](record))
+    viewport = _fly_to(record["lat"], record["lng"], args[-1]) if fly else no_update
     return card, False, viewport

@@ -135,8 +135,8 @@ def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_ser
     client = _client(demo_server, "gridworker")
     west, south, east, north = map(float, district["other_bbox"].split(","))
     payload = {
-        "output": '{"name":"events","type":"wall-layer"}.data',
-        "outputs": {"id": {"name": "events", "type": "wall-layer"}, "property": "data"},
+        "output": '..{"name":"events","type":"wall-layer"}.data..',
+        "outputs": [{"id": {"name": "events", "type": "wall-layer"}, "property": "data"}],
         "inputs": [
             {"id": "wall-view", "property": "data",
              "value": {"west": west, "south": south, "east": east, "north": north, "zoom": 16}},
@@ -169,3 +169,70 @@ def test_live_poll_is_empty_until_something_changes(demo_server, district):
     status, body = _raw_get(client, f"/api/live?since={token}")
     assert status == 200
     assert json.loads(body)["changed"] == ["sensor"]
+
+
+def _card(client: Client, kind: str, object_id: int) -> str:
+    """The wall screen's card request for a map click on one feature, as the browser sends it."""
+    from callbacks.wall import CARD_LAYERS
+
+    click = {"type": "Feature", "properties": {"id": object_id}}
+    inputs = [{"id": {"name": name, "type": "wall-layer"}, "property": "clickData",
+               "value": click if name == kind else None} for name in CARD_LAYERS]
+    inputs += [[], [], {"id": "wall-card-close", "property": "n_clicks", "value": 0}]
+    payload = {
+        "output": "..wall-card-body.children...wall-card.hidden...wall-map.viewport..",
+        "outputs": [{"id": "wall-card-body", "property": "children"},
+                    {"id": "wall-card", "property": "hidden"},
+                    {"id": "wall-map", "property": "viewport"}],
+        "inputs": inputs,
+        "changedPropIds": [json.dumps({"name": kind, "type": "wall-layer"},
+                                      separators=(",", ":")) + ".clickData"],
+        "state": [{"id": "wall-map", "property": "zoom", "value": 15}],
+    }
+    status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
+                                         headers=client.same_origin())
+    assert status == 200, body[:500]
+    return json.dumps(json.loads(body), ensure_ascii=False)  # the card as readable text
+
+
+def _audit_rows(url: str, action: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute("SELECT count(*) FROM onemap.audit_log WHERE action = %s",
+                            (action,)).fetchone()[0]
+
+
+def test_cards_stay_inside_the_scope(demo_server, district):
+    with psycopg.connect(district["url"]) as conn:
+        theirs = conn.execute("SELECT id FROM onemap.event WHERE grid_code <> %s LIMIT 1",
+                              (district["grid"],)).fetchone()[0]
+        camera = conn.execute("SELECT id FROM onemap.camera WHERE grid_code <> %s LIMIT 1",
+                              (district["grid"],)).fetchone()[0]
+    worker = _client(demo_server, "gridworker")
+    for kind, object_id in (("events", theirs), ("cameras", camera)):
+        body = _card(worker, kind, object_id)
+        assert "不在您的管辖范围" in body
+    assert "不在您的管辖范围" not in _card(_client(demo_server, "duty"), "events", theirs)
+
+
+def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo_server,
+                                                                             district):
+    with psycopg.connect(district["url"]) as conn:
+        # an event with key-group residents within 100 m
+        event_id = conn.execute("""
+            SELECT e.id FROM onemap.event e
+             WHERE EXISTS (SELECT 1 FROM onemap.building b
+                             JOIN onemap.building_stat s ON s.building_id = b.id
+                            WHERE s.key_group > 0
+                              AND ST_DWithin(b.geom::geography, e.geom::geography, 100))
+             ORDER BY e.id LIMIT 1""").fetchone()[0]
+        surnames = {name[0] for (name,) in conn.execute("""
+            SELECT p.name FROM onemap.person p JOIN onemap.person_tag t ON t.person_id = p.id
+             LIMIT 1""")}
+    before = _audit_rows(district["url"], "nearby_residents")
+    leader = _card(_client(demo_server, "leader"), "events", event_id)
+    assert "重点人群" in leader and "card-names" not in leader
+    assert _audit_rows(district["url"], "nearby_residents") == before
+    duty = _card(_client(demo_server, "duty"), "events", event_id)
+    assert "card-names" in duty and "*" in duty  # masked: 张*
+    assert surnames  # the demo has tagged people
+    assert _audit_rows(district["url"], "nearby_residents") == before + 1

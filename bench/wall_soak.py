@@ -1,0 +1,124 @@
+"""Soak test of the wall screen: does an open screen keep its memory flat while things change?
+
+Opens /wall in headless Chromium (signed in as the demo duty officer) and, every few seconds,
+changes something the screen watches: an open event is touched (events, heatmap and rail
+reload), a sensor reading moves (sensors and rail reload). After each minute it forces a
+garbage collection and samples the page's JS heap and DOM node count (Chrome DevTools
+Protocol). Nothing is added to the database: the same rows are updated again and again.
+
+    .venv/bin/python bench/wall_soak.py [--minutes 10] [--every 2] [--base-url URL]
+
+Writes a table to BENCHMARKS.md (section "Wall screen soak").
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from datetime import date
+from pathlib import Path
+
+import psycopg
+
+from geodata.db import database_url
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update"]
+SECTION = "## Wall screen soak (issue 5)"
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def _sample(cdp, page) -> tuple[float, int]:
+    cdp.send("HeapProfiler.collectGarbage")
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    nodes = page.evaluate("document.getElementsByTagName('*').length")
+    return metrics["JSHeapUsedSize"] / 1e6, nodes
+
+
+def soak(base: str, minutes: float, every: float, user: str, password: str) -> list[tuple]:
+    from playwright.sync_api import sync_playwright
+
+    rows = []
+    with psycopg.connect(_libpq(database_url()), autocommit=True) as db, sync_playwright() as p:
+        event_id = db.execute("SELECT id FROM onemap.event WHERE state = 'handling'"
+                              " ORDER BY id LIMIT 1").fetchone()[0]
+        sensor_id = db.execute("SELECT min(id) FROM onemap.sensor").fetchone()[0]
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1920, "height": 1080})
+        page.goto(base + "/login")
+        page.fill("input[name=username]", user)
+        page.fill("input[name=password]", password)
+        page.click("button[type=submit]")
+        page.wait_for_url(base + "/")
+        page.goto(base + "/wall")
+        page.wait_for_selector(".wall-feed li")
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable")
+        page.wait_for_timeout(3000)
+        started = time.monotonic()
+        changes = 0
+        rows.append((0, changes, *_sample(cdp, page)))
+        next_sample = 60.0
+        while (elapsed := time.monotonic() - started) < minutes * 60:
+            if changes % 2 == 0:
+                db.execute("UPDATE onemap.event SET updated_at = now() WHERE id = %s",
+                           (event_id,))
+            else:
+                db.execute("UPDATE onemap.sensor SET last_reading_at = now() WHERE id = %s",
+                           (sensor_id,))
+            changes += 1
+            page.wait_for_timeout(every * 1000)
+            if elapsed >= next_sample:
+                rows.append((round(elapsed / 60), changes, *_sample(cdp, page)))
+                next_sample += 60
+        rows.append((round((time.monotonic() - started) / 60), changes, *_sample(cdp, page)))
+        browser.close()
+    return rows
+
+
+def write(rows: list[tuple], every: float) -> None:
+    first, last = rows[0], rows[-1]
+    lines = [
+        SECTION, "",
+        f"Measured {date.today()} on {os.cpu_count()} cores: `/wall` open in headless Chromium "
+        f"(1920×1080, loopback) while an event or a sensor changed every {every:g} s "
+        "(each change reloads the layers and rail it touches). JS heap after a forced garbage "
+        "collection; DOM elements in the page.", "",
+        "| minute | changes so far | JS heap (MB) | DOM elements |",
+        "| ---: | ---: | ---: | ---: |",
+        *[f"| {m} | {c} | {heap:.1f} | {nodes} |" for m, c, heap, nodes in rows], "",
+        f"Heap {first[2]:.1f} → {last[2]:.1f} MB and DOM {first[3]} → {last[3]} elements over "
+        f"{last[1]} changes.", "",
+    ]
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text() if path.exists() else "# Benchmarks\n"
+    if SECTION in text:
+        head, _, rest = text.partition(SECTION)
+        tail = rest.split("\n## ", 1)
+        text = head + "\n".join(lines) + ("\n## " + tail[1] if len(tail) > 1 else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
+    path.write_text(text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base-url", default="http://127.0.0.1:8052")
+    parser.add_argument("--minutes", type=float, default=10)
+    parser.add_argument("--every", type=float, default=2)
+    parser.add_argument("--user", default="duty")
+    parser.add_argument("--password", default="duty-demo-2017")
+    args = parser.parse_args()
+    rows = soak(args.base_url, args.minutes, args.every, args.user, args.password)
+    for row in rows:
+        print(*row)
+    write(rows, args.every)
+
+
+if __name__ == "__main__":
+    main()
