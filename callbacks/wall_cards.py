@@ -126,7 +126,8 @@ def camera_card(c: dict) -> list:
 
 
 def sensor_card(s: dict) -> list:
-    reading = "—" if s["last_value"] is None else f"{s['last_value']:g} {s['unit_of_measure'] or ''}"
+    unit = s["unit_of_measure"] or ""
+    reading = "—" if s["last_value"] is None else f"{s['last_value']:g} {unit}"
     return _frame("物联感知 Sensor", s["name"], [_rows([
         ("编码", s["code"]), ("类型", _zh(SENSOR_KINDS, s["kind"])),
         ("状态", _zh(SENSOR_STATUSES, s["status"])), ("读数", reading),

@@ -12,7 +12,8 @@ class Layer:
     `features_sql` selects the features inside a viewport. It may use the parameters
     :west :south :east :north (WGS84 degrees), :zoom, :px_deg (a pixel's size in degrees at
     that zoom) and :cell_m (a heat cell's size in metres), plus the layer's own `options`.
-    It never filters by scope: row-level security does (geodata/scope.py).
+    It never filters by scope: row-level security does (geodata/scope.py). Booleans go out as
+    0/1 (ST_AsGeobuf would write them as the strings 't' and 'f', and 'f' is true in JS).
     """
 
     name: str

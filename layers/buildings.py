@@ -1,4 +1,7 @@
-"""Buildings (close up only: a 4K wall at zoom 15 would show the whole district), coloured by use, residents or key-group residents (counts from building_stat)."""
+"""Buildings, coloured by use, residents or key-group residents (counts from building_stat).
+
+Close up only (zoom 16 and in): a 4K wall at zoom 15 would show the whole district.
+"""
 
 from __future__ import annotations
 

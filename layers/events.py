@@ -13,7 +13,7 @@ EVENTS = Layer(
     "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "title"),
     live_topic="event",
     features_sql=f"""
-        SELECT id, level, state, coalesce(due_at < now(), false) AS overdue, title, geom
+        SELECT id, level, state, coalesce(due_at < now(), false)::int AS overdue, title, geom
           FROM onemap.event
          WHERE state IN ({_ACTIVE}) AND state NOT IN ('closed', 'rejected')  -- the open index
            AND geom && {VIEWPORT}
@@ -29,7 +29,7 @@ DISPATCH = Layer(
             FROM onemap.event
            WHERE state IN ('dispatched', 'handling') AND state NOT IN ('closed', 'rejected')
         )
-        SELECT e.id, coalesce(e.due_at < now(), false) AS overdue,
+        SELECT e.id, coalesce(e.due_at < now(), false)::int AS overdue,
                ST_MakeLine(e.geom, s.last_position) AS geom
           FROM assigned e
           JOIN onemap.staff s ON s.id = e.assigned_staff_id

@@ -1,4 +1,5 @@
-"""Registering reported events: one row, its first history entry, idempotent by reference.
+"""Events in the loop: registering reports (idempotent by reference) and moving cases along,
+each change with its history row.
 
 Runs on a scoped connection: row-level security refuses an event whose grid lies outside the
 reporter's scope (WITH CHECK), so nobody files events into another community.
@@ -6,8 +7,11 @@ reporter's scope (WITH CHECK), so nobody files events into another community.
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import Connection, text
 
+from onemap.events import lifecycle
 from onemap.events.intake import EventReport
 
 _EXISTING = """
@@ -74,3 +78,62 @@ def register(conn: Connection, report: EventReport, user_id: int | None) -> dict
     conn.execute(text(_HISTORY), {"event_id": event_id, "user_id": user_id,
                                   "note": f"channel {report.channel}"})
     return dict(row)
+
+
+_CURRENT = """
+SELECT id, state, coalesce(due_at < now(), false) AS overdue FROM onemap.event
+ WHERE id = :id FOR UPDATE
+"""
+
+_STAFF_IN_SCOPE = "SELECT id FROM onemap.staff WHERE id = :id"
+
+_MOVE = """
+UPDATE onemap.event SET state = :to_state, updated_at = now(){stamp}{staff}{returned}{closure}
+ WHERE id = :id
+RETURNING id, code, state
+"""
+
+_MOVED = """
+INSERT INTO onemap.event_history (event_id, action, from_state, to_state, actor_user_id,
+  note, data)
+VALUES (:event_id, :action, :from_state, :to_state, :user_id, :note, CAST(:data AS jsonb))
+"""
+
+
+class NoSuchEvent(LookupError):
+    """The event does not exist, or lies outside the caller's scope (the same to the caller)."""
+
+
+class NoSuchStaff(LookupError):
+    """The staff member does not exist, or lies outside the caller's scope."""
+
+
+def transition(conn: Connection, event_id: int, action_name: str, user_id: int | None,
+               note: str | None = None, staff_id: int | None = None) -> dict:
+    """Move one event along the loop, with its history row, in the caller's transaction.
+
+    The row is locked first, so two officers acting on one case at once go one after the
+    other and the second sees the state the first left."""
+    current = conn.execute(text(_CURRENT), {"id": event_id}).mappings().one_or_none()
+    if current is None:
+        raise NoSuchEvent(event_id)
+    action = lifecycle.plan(current["state"], action_name, staff_id)
+    if action.needs_staff:
+        if conn.execute(text(_STAFF_IN_SCOPE), {"id": staff_id}).scalar() is None:
+            raise NoSuchStaff(staff_id)
+    sql = _MOVE.format(
+        stamp=f", {action.stamps} = now()" if action.stamps else "",
+        staff=", assigned_staff_id = :staff_id" if action.needs_staff else "",
+        returned=", returned_count = returned_count + 1" if action.name == "return" else "",
+        closure=", closure_kind = :closure" if action.name == "close" else "",
+    )
+    moved = conn.execute(text(sql), {
+        "id": event_id, "to_state": action.to_state, "staff_id": staff_id,
+        "closure": lifecycle.closure_kind(current["overdue"]),
+    }).mappings().one()
+    conn.execute(text(_MOVED), {
+        "event_id": event_id, "action": action.name, "from_state": current["state"],
+        "to_state": action.to_state, "user_id": user_id, "note": note,
+        "data": json.dumps({"staff_id": staff_id}) if staff_id is not None else None,
+    })
+    return {**dict(moved), "from_state": current["state"], "action": action.name}

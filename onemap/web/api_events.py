@@ -1,8 +1,9 @@
-"""Event intake over HTTP: POST /api/events.
+"""Events over HTTP: POST /api/events (intake) and POST /api/events/<id>/transitions.
 
 Idempotent by (channel, external_ref): sending the same report twice returns the event the
 first one made. The answer is sent only after the transaction holding the event, its first
-history row and the audit row has committed: an acknowledged report is never lost.
+history row and the audit row has committed: an acknowledged report is never lost. The same
+holds for every later step of the loop: state, history row and audit row commit together.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from geodata import users
 from geodata.queries import events
 from geodata.scope import scoped
 from onemap.access.roles import Capability
+from onemap.events import lifecycle
 from onemap.events.intake import InvalidReport, parse_report
 
 from .auth import current_scope
@@ -62,3 +64,38 @@ def report():
     if known is not None:
         return jsonify(known), 200
     return jsonify(made), 201
+
+
+@api.post("/<int:event_id>/transitions")
+def move(event_id: int):
+    """Move a case along the loop: {"action", "note"?, "staff_id"?}. 200 with the new state;
+    404 alike for missing and out-of-scope cases; 409 when the action does not apply now."""
+    if not current_user.can(Capability.HANDLE_EVENT):
+        return _error(403, "not permitted for your role / 无此权限")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        return _error(400, "invalid request / 请求内容有误",
+                      fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
+    staff_id, note = body.get("staff_id"), body.get("note")
+    if staff_id is not None and (not isinstance(staff_id, int) or isinstance(staff_id, bool)):
+        return _error(400, "invalid request / 请求内容有误", fields={"staff_id": "a staff id"})
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        return _error(400, "invalid request / 请求内容有误",
+                      fields={"note": "text of at most 2000 characters"})
+    try:
+        with scoped(current_scope()) as conn:
+            moved = events.transition(conn, event_id, body["action"], current_user.user.id,
+                                      note, staff_id)
+            users.audit(conn, action=f"event_{moved['action']}", user=current_user.user,
+                        object_kind="event", object_id=str(event_id), ip=request.remote_addr,
+                        user_agent=request.headers.get("User-Agent"),
+                        details={"from_state": moved["from_state"], "to_state": moved["state"],
+                                 "staff_id": staff_id})
+    except events.NoSuchEvent:
+        return _error(404, "no such event in your area / 您的管辖范围内无此事件")
+    except events.NoSuchStaff:
+        return _error(400, "invalid request / 请求内容有误",
+                      fields={"staff_id": "no such staff member in your area"})
+    except lifecycle.TransitionRefused as exc:
+        return _error(409, str(exc))
+    return jsonify(moved), 200

@@ -53,8 +53,8 @@ def district(demo_district):
         worker_grid = conn.execute("SELECT scope_code FROM onemap.app_user"
                                    " WHERE username = 'gridworker'").fetchone()[0]
         other = conn.execute(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) AS e"
-            " FROM onemap.community WHERE left(code, 9) <> left(%s, 9)"
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+            " (SELECT ST_Extent(geom) AS e FROM onemap.community WHERE left(code, 9) <> left(%s, 9)"
             " AND code = (SELECT max(code) FROM onemap.community)) x", (worker_grid,)).fetchone()
     return {"url": url, "bbox": ",".join(map(str, extent)), "grid": worker_grid,
             "other_bbox": ",".join(map(str, other))}

@@ -72,7 +72,8 @@ def test_wall_screen_on_a_4k_display(demo_server, browser):
         sign_in_demo(tab, demo_server, "duty")
         _open_wall(tab, demo_server)
         # the type grows with the screen: read across a room
-        size = tab.evaluate("parseFloat(getComputedStyle(document.querySelector('.wall')).fontSize)")
+        size = tab.evaluate(
+            "parseFloat(getComputedStyle(document.querySelector('.wall')).fontSize)")
         assert size >= 30
         screenshot(tab, "wall-4k")
         assert errors == []

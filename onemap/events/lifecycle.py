@@ -1,0 +1,60 @@
+"""The event loop's states and the actions that move a case between them (no Dash, no SQL).
+
+上报 reported → 立案 registered → 派遣 dispatched → 处置 handling → 反馈 handled → 核查 verified
+→ 结案 closed; a report may be rejected (不予立案), a case in hand shelved (挂账) and resumed, and
+a reported-back case returned to the handler when the check finds it not done.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Action:
+    """One step of the loop: from which states, to which, and the time column it stamps."""
+
+    name: str
+    zh: str
+    from_states: tuple[str, ...]
+    to_state: str
+    stamps: str | None = None  # the event column set to now()
+    needs_staff: bool = False  # who takes the case
+
+
+ACTIONS = {a.name: a for a in (
+    Action("register", "立案", ("reported",), "registered", "registered_at"),
+    Action("reject", "不予立案", ("reported",), "rejected", "registered_at"),
+    Action("dispatch", "派遣", ("registered",), "dispatched", "dispatched_at", needs_staff=True),
+    Action("accept", "接单", ("dispatched",), "handling"),
+    Action("suspend", "挂账", ("handling",), "suspended"),
+    Action("resume", "恢复处置", ("suspended",), "handling"),
+    Action("report_back", "处置反馈", ("handling",), "handled", "handled_at"),
+    Action("return", "退回重办", ("handled",), "dispatched"),
+    Action("verify", "核查通过", ("handled",), "verified", "verified_at"),
+    Action("close", "结案", ("verified",), "closed", "closed_at"),
+)}
+
+
+class TransitionRefused(ValueError):
+    """The action does not apply to the case as it stands; the message says why."""
+
+
+def plan(state: str, action_name: str, staff_id: int | None = None) -> Action:
+    """The action to apply to a case in `state`, or TransitionRefused naming what is allowed."""
+    action = ACTIONS.get(action_name)
+    if action is None:
+        raise TransitionRefused(f"unknown action {action_name!r}; one of {', '.join(ACTIONS)}")
+    if state not in action.from_states:
+        allowed = [a.name for a in ACTIONS.values() if state in a.from_states]
+        raise TransitionRefused(
+            f"a case that is {state} cannot be {action_name}ed here; "
+            f"allowed: {', '.join(allowed) or 'nothing (the case is finished)'}")
+    if action.needs_staff and staff_id is None:
+        raise TransitionRefused(f"{action_name} needs staff_id: who takes the case")
+    return action
+
+
+def closure_kind(overdue: bool) -> str:
+    """How a closed case counts in the appraisal: on time or overdue (GB/T 30428 结案类型)."""
+    return "overdue" if overdue else "normal"
