@@ -239,6 +239,31 @@
     return {west: nw.lng, south: se.lat, east: se.lng, north: nw.lat, zoom: Math.round(zoom)};
   }
 
+  // Which layers to fetch: shown ones whose view, options or live topic changed since they
+  // were last fetched. Hidden layers cost nothing; a layer switched off and on again keeps
+  // the data it had.
+  const TOPIC_LETTER = {event: "e", sensor: "s", staff: "t"};
+  const lastAsked = {};
+  function requestLayers(view, overlays, live, heatWindow, spec) {
+    const nu = window.dash_clientside.no_update;
+    const outputs = window.dash_clientside.callback_context.outputs_list;
+    const token = (live && live.token) || "";
+    return outputs.map(function (output) {
+      const name = output.id.name;
+      const layer = spec[name];
+      if (!view || !layer || !overlays || overlays.indexOf(layer.title) < 0) return nu;
+      const version = layer.topic ? token.split(".").filter(function (part) {
+        return part[0] === TOPIC_LETTER[layer.topic];
+      })[0] || "" : "";
+      const request = {view: view, window: name === "heatmap" ? heatWindow : null,
+                       version: version};
+      const key = JSON.stringify(request);
+      if (lastAsked[name] === key) return nu;
+      lastAsked[name] = key;
+      return request;
+    });
+  }
+
   function clock() {
     const now = new Date();
     return now.toLocaleString("zh-CN", {hour12: false, timeZone: "Asia/Shanghai",
@@ -248,6 +273,7 @@
 
   window.onemap = Object.assign(window.onemap || {}, {wall: wall});
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wall: {poll: poll, rememberView: rememberView, clock: clock, viewFromMap: viewFromMap},
+    wall: {poll: poll, rememberView: rememberView, clock: clock, viewFromMap: viewFromMap,
+           requestLayers: requestLayers},
   });
 })();

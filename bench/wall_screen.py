@@ -559,7 +559,7 @@ def markdown(r: dict) -> str:
     empty = [w for w in HEAT_WINDOWS if scale[f"events {w}"] == 0]
     if empty:
         lines += ["", f"No events were reported in the last {' or '.join(empty)} (the data's "
-                  f"last event was reported {scale['last event']}, when it was generated), so "
+                  f"last event was reported {scale['last event']}), so "
                   f"those rows time an empty answer."]
     lines += ["", "### Idle live poll", "",
               f"`GET /api/live?since=<current token>` {poll['n']} times after 5 untimed; "

@@ -23,7 +23,7 @@ from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
 from onemap.web.auth import current_scope, current_user
 from pages.map_parts import overlays_need_gcj02
-from pages.wall_ids import layer_id
+from pages.wall_ids import layer_id, request_id
 
 from . import wall_cards
 
@@ -44,6 +44,12 @@ clientside_callback(
     ClientsideFunction("wall", "viewFromMap"),
     Output("wall-view", "data"),
     Input("wall-map", "n_loads"), Input("wall-map", "zoom"), Input("wall-map", "center"),
+)
+clientside_callback(
+    ClientsideFunction("wall", "requestLayers"),
+    Output({"type": "wall-request", "name": ALL}, "data"),
+    Input("wall-view", "data"), Input("wall-overlays", "data"), Input("wall-live", "data"),
+    Input("wall-heat-window", "value"), State("wall-layer-spec", "data"),
 )
 clientside_callback(
     ClientsideFunction("wall", "clock"),
@@ -73,25 +79,18 @@ def viewport_from_map(view: dict | None) -> Viewport | None:
 def _register_layer(name: str) -> None:
     layer = VIEWPORT_LAYERS[name]
     outputs = [Output(layer_id(name), "data")]
-    inputs = [Input("wall-view", "data"), Input("wall-overlays", "data")]
-    if layer.live_topic:
-        inputs.append(Input("wall-live", "data"))
     if layer is HEATMAP:
-        inputs.append(Input("wall-heat-window", "value"))
         outputs.append(Output(layer_id(name), "hideout"))
 
-    @callback(output=outputs, inputs=inputs, prevent_initial_call=True)
-    def load(view, overlays, *extra):
-        unchanged = [no_update] * len(outputs)
-        if layer.title not in (overlays or []):
-            return unchanged  # not shown: fetched when it is switched on
-        if ctx.triggered_id == "wall-live" and layer.live_topic not in (extra[0] or {}).get(
-                "changed", []):
-            return unchanged  # something else moved
-        viewport = viewport_from_map(view)
+    @callback(output=outputs, inputs=[Input(request_id(name), "data")],
+              prevent_initial_call=True)
+    def load(request):
+        """The layer's features for the view the browser asked for (assets/wall.js decides
+        when: a shown layer whose view, options or live topic changed)."""
+        viewport = viewport_from_map((request or {}).get("view"))
         if viewport is None:
-            return unchanged
-        options = {"window": extra[-1]} if layer is HEATMAP else {}
+            return [no_update] * len(outputs)
+        options = {"window": request.get("window")} if layer is HEATMAP else {}
         if viewport.zoom < layer.min_zoom:
             data = EMPTY_DATA
         else:

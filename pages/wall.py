@@ -26,7 +26,7 @@ from pages.map_parts import (
     initial_view,
 )
 from pages.shell import page_header
-from pages.wall_ids import layer_id
+from pages.wall_ids import layer_id, request_id
 
 dash.register_page(__name__, path="/wall", title="OneMap 一张图 · 指挥大屏", name="指挥大屏")
 
@@ -139,6 +139,10 @@ def layout(**query) -> html.Div:
         dcc.Store(id="wall-live"),
         dcc.Store(id="wall-view"),
         dcc.Store(id="wall-overlays", data=checked),
+        dcc.Store(id="wall-layer-spec", data={
+            name: {"title": layer.title, "topic": layer.live_topic}
+            for name, layer in VIEWPORT_LAYERS.items()}),
+        *[dcc.Store(id=request_id(name)) for name in VIEWPORT_LAYERS],
         dcc.Store(id="wall-titles", data=titles),
         dcc.Store(id="wall-acknowledged", storage_type="local", data=[]),
         dcc.Store(id="wall-banner-keys", data=[]),

@@ -1,6 +1,11 @@
 """Component ids the wall screen's layout and callbacks share (importable before the app)."""
 
 
+def request_id(name: str) -> dict:
+    """The store through which the browser asks for a viewport layer's features."""
+    return {"type": "wall-request", "name": name}
+
+
 def layer_id(name: str) -> dict:
     """The component id of a viewport layer's GeoJSON."""
     return {"type": "wall-layer", "name": name}

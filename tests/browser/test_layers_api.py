@@ -138,12 +138,11 @@ def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_ser
         "output": '..{"name":"events","type":"wall-layer"}.data..',
         "outputs": [{"id": {"name": "events", "type": "wall-layer"}, "property": "data"}],
         "inputs": [
-            {"id": "wall-view", "property": "data",
-             "value": {"west": west, "south": south, "east": east, "north": north, "zoom": 16}},
-            {"id": "wall-overlays", "property": "data", "value": ["事件 Events"]},
-            {"id": "wall-live", "property": "data", "value": None},
+            {"id": {"name": "events", "type": "wall-request"}, "property": "data",
+             "value": {"view": {"west": west, "south": south, "east": east, "north": north,
+                                "zoom": 16}}},
         ],
-        "changedPropIds": ["wall-view.data"], "state": [],
+        "changedPropIds": ['{"name":"events","type":"wall-request"}.data'], "state": [],
     }
     status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
                                          headers=client.same_origin())
