@@ -27,6 +27,7 @@ from geodata.embedded import EmbeddedPostgres
 from geodata.integrity import check_hierarchy
 from geodata.migrate import reset
 from onemap.settings import Settings
+from results import write_section  # bench/results.py (run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "BENCHMARKS.md"
@@ -125,18 +126,6 @@ def _cpus() -> int:
     return os.cpu_count() or 0
 
 
-def write_section(section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md, keeping the others."""
-    text_ = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-    if SECTION in text_:
-        head, rest = text_.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        text_ = head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text_ = text_.rstrip() + "\n\n" + section
-    RESULTS.write_text(text_)
-
-
 def main() -> None:
     """Run the scales asked for and record them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -155,7 +144,7 @@ def main() -> None:
             print(f"{name}: generate {result['generate']:.1f} s, load {result['load']:.1f} s, "
                   f"total {result['total']:.1f} s, problems {result['problems']}", flush=True)
             results.append(result)
-        write_section(markdown(results, args.seed))
+        write_section(SECTION, markdown(results, args.seed))
         print(f"written to {RESULTS}")
     finally:
         cluster.destroy()

@@ -41,6 +41,7 @@ import requests
 from sqlalchemy import text
 
 from geodata.db import database_url, make_engine
+from results import write_section  # bench/results.py (run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "BENCHMARKS.md"
@@ -574,18 +575,6 @@ def markdown(r: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(section: str) -> None:
-    """Replace this benchmark's section of BENCHMARKS.md (or append it), keeping the others."""
-    text_ = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
-    if SECTION in text_:
-        head, rest = text_.split(SECTION, 1)
-        tail = rest.split("\n## ", 1)
-        text_ = head + section + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text_ = text_.rstrip() + "\n\n" + section
-    RESULTS.write_text(text_)
-
-
 def _server_shape(base: str) -> str:
     """Workers and threads of the gunicorn serving `base` (from its command line)."""
     port = base.rsplit(":", 1)[-1].strip("/")
@@ -650,7 +639,7 @@ def main() -> None:
     if args.no_write:
         print(section)
     else:
-        write_section(section)
+        write_section(SECTION, section)
         print(f"written to {RESULTS}")
 
 

@@ -17,13 +17,12 @@ import argparse
 import os
 import time
 from datetime import date
-from pathlib import Path
 
 import psycopg
 
 from geodata.db import database_url
+from results import write_section  # bench/results.py (run as a script)
 
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
 SECTION = "## Wall screen soak (issue 5)"
@@ -95,15 +94,7 @@ def write(rows: list[tuple], every: float) -> None:
         f"Heap {first[2]:.1f} → {last[2]:.1f} MB and DOM {first[3]} → {last[3]} elements over "
         f"{last[1]} changes.", "",
     ]
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION in text:
-        head, _, rest = text.partition(SECTION)
-        tail = rest.split("\n## ", 1)
-        text = head + "\n".join(lines) + ("\n## " + tail[1] if len(tail) > 1 else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + "\n".join(lines)
-    path.write_text(text)
+    write_section(SECTION, "\n".join(lines))
 
 
 def main() -> None:
