@@ -159,9 +159,11 @@ def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]
     Output("wall-feed", "children"), Output("wall-banner", "children"),
     Output("wall-banner-keys", "data"), Output("wall-banner-ack", "hidden"),
     Input("wall-live", "data"), Input("wall-acknowledged", "data"),
+    Input("wall-minute", "n_intervals"),
 )
-def refresh_rail(live, acknowledged):
-    """Counters, feed and banner, again whenever events or sensors changed."""
+def refresh_rail(live, acknowledged, _minute):
+    """Counters, feed and banner, again whenever events or sensors changed, and each minute
+    (a case running out of time changes nothing in the database)."""
     if ctx.triggered_id == "wall-live" and live and not (
             {"event", "sensor"} & set(live.get("changed", []))):
         return [no_update] * 10

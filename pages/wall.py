@@ -148,6 +148,8 @@ def layout(**query) -> html.Div:
         dcc.Store(id="wall-banner-keys", data=[]),
         dcc.Interval(id="wall-tick", interval=live_ms),
         dcc.Interval(id="wall-clock-tick", interval=1000),
+        # cases run out of time with nothing changing in the database: recount each minute
+        dcc.Interval(id="wall-minute", interval=60_000),
         html.Div(className="wall-main", children=[
             html.Header(className="wall-header", children=[
                 html.H1(["OneMap ", html.Span("一张图", className="brand-zh"),
