@@ -18,18 +18,14 @@ import os
 import time
 from datetime import date
 
-import psycopg
+from sqlalchemy import text
 
-from geodata.db import database_url
+from geodata.db import get_engine
 from results import write_section  # bench/results.py (run as a script)
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking", "--disable-component-update"]
 SECTION = "## Wall screen soak (issue 5)"
-
-
-def _libpq(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
 def _sample(cdp, page) -> tuple[float, int]:
@@ -39,14 +35,23 @@ def _sample(cdp, page) -> tuple[float, int]:
     return metrics["JSHeapUsedSize"] / 1e6, nodes
 
 
+# each change commits on its own, as a report or a reading arriving would
+_CHANGES = ("UPDATE onemap.event SET updated_at = now() WHERE id = :id",
+            "UPDATE onemap.sensor SET last_reading_at = now() WHERE id = :id")
+
+
 def soak(base: str, minutes: float, every: float, user: str, password: str) -> list[tuple]:
     from playwright.sync_api import sync_playwright
 
+    engine = get_engine()
+    with engine.connect() as db:
+        targets = (
+            db.execute(text("SELECT id FROM onemap.event WHERE state = 'handling'"
+                            " ORDER BY id LIMIT 1")).scalar_one(),
+            db.execute(text("SELECT min(id) FROM onemap.sensor")).scalar_one(),
+        )
     rows = []
-    with psycopg.connect(_libpq(database_url()), autocommit=True) as db, sync_playwright() as p:
-        event_id = db.execute("SELECT id FROM onemap.event WHERE state = 'handling'"
-                              " ORDER BY id LIMIT 1").fetchone()[0]
-        sensor_id = db.execute("SELECT min(id) FROM onemap.sensor").fetchone()[0]
+    with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
         page.goto(base + "/login")
@@ -64,12 +69,8 @@ def soak(base: str, minutes: float, every: float, user: str, password: str) -> l
         rows.append((0, changes, *_sample(cdp, page)))
         next_sample = 60.0
         while (elapsed := time.monotonic() - started) < minutes * 60:
-            if changes % 2 == 0:
-                db.execute("UPDATE onemap.event SET updated_at = now() WHERE id = %s",
-                           (event_id,))
-            else:
-                db.execute("UPDATE onemap.sensor SET last_reading_at = now() WHERE id = %s",
-                           (sensor_id,))
+            with engine.begin() as db:
+                db.execute(text(_CHANGES[changes % 2]), {"id": targets[changes % 2]})
             changes += 1
             page.wait_for_timeout(every * 1000)
             if elapsed >= next_sample:
@@ -77,6 +78,7 @@ def soak(base: str, minutes: float, every: float, user: str, password: str) -> l
                 next_sample += 60
         rows.append((round((time.monotonic() - started) / 60), changes, *_sample(cdp, page)))
         browser.close()
+    engine.dispose()
     return rows
 
 

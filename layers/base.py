@@ -33,8 +33,3 @@ class Layer:
     def title(self) -> str:
         """Chinese first, English second."""
         return f"{self.title_zh} {self.title_en}"
-
-    @property
-    def by_viewport(self) -> bool:
-        """Whether the layer is fetched per viewport (rather than shipped whole with the page)."""
-        return self.features_sql is not None

@@ -9,28 +9,16 @@ from geodata.queries import audit
 from geodata.scope import app_engine
 from onemap.access.roles import Capability
 from onemap.web.auth import current_user
-from pages.shell import page_header
+from pages.shell import not_permitted, page_header
 
 dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审计日志",
                    name="审计日志")
 
 
-def not_permitted() -> html.Div:
-    """What a role without the right sees instead of the page."""
-    return html.Div(className="page", children=[
-        page_header(),
-        html.Main(className="not-found", children=[
-            html.H2("无权限 · Not permitted"),
-            html.P("审计日志仅限管理员查看 · The audit log is for administrators."),
-            dcc.Link("返回数据总览 · Back to the overview", href="/"),
-        ]),
-    ])
-
-
 def layout(**_query) -> html.Div:
     """Filters, the newest matching rows, and a CSV export (itself audited)."""
     if not current_user.can(Capability.VIEW_AUDIT):
-        return not_permitted()
+        return not_permitted("审计日志仅限管理员查看 · The audit log is for administrators.")
     with app_engine().connect() as conn:
         kinds = audit.actions(conn)
     return html.Div(className="page", children=[

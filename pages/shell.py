@@ -21,6 +21,18 @@ def user_bar() -> html.Div:
     ])
 
 
+def not_permitted(explanation: str | None = None) -> html.Div:
+    """What a role without the right sees instead of a page."""
+    return html.Div(className="page", children=[
+        page_header(),
+        html.Main(className="not-found", children=[
+            html.H2("无权限 · Not permitted"),
+            html.P(explanation) if explanation else None,
+            dcc.Link("返回数据总览 · Back to the overview", href="/"),
+        ]),
+    ])
+
+
 def page_header(subtitle: str | None = None) -> html.Header:
     """OneMap 一张图, the page's name (Chinese · English), and the user bar when signed in."""
     children = [html.H1(["OneMap ", html.Span("一张图", className="brand-zh")])]

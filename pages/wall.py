@@ -25,7 +25,7 @@ from pages.map_parts import (
     coordinate_options,
     initial_view,
 )
-from pages.shell import page_header
+from pages.shell import not_permitted
 from pages.wall_ids import layer_id, request_id
 
 dash.register_page(__name__, path="/wall", title="OneMap 一张图 · 指挥大屏", name="指挥大屏")
@@ -105,13 +105,6 @@ def _options(colour: str, window: str) -> html.Div:
             id="wall-heat-window", value=window, inline=True,
             options=[{"label": zh, "value": key} for key, (zh, _en) in HEAT_WINDOWS.items()],
         )]),
-    ])
-
-
-def not_permitted() -> html.Div:
-    return html.Div(className="page", children=[
-        page_header(),
-        html.Main(className="not-found", children=[html.H2("无权限 · Not permitted")]),
     ])
 
 

@@ -105,11 +105,11 @@ def demo_users(engine):
     return TEST_USERS
 
 
-def sign_in(tab, base: str, username: str) -> None:
-    """Sign in through the login form, as a person would."""
+def sign_in(tab, base: str, username: str, password: str | None = None) -> None:
+    """Sign in through the login form, as a person would (a test user unless told otherwise)."""
     tab.goto(base + "/login")
     tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", TEST_USERS[username][1])
+    tab.fill("input[name=password]", password or TEST_USERS[username][1])
     tab.click("button[type=submit]")
     tab.wait_for_url(base + "/")
 
@@ -247,8 +247,11 @@ def demo_server(demo_district):
 
 def sign_in_demo(tab, base: str, username: str) -> None:
     """Sign a browser tab in as one of the demo users."""
-    tab.goto(base + "/login")
-    tab.fill("input[name=username]", username)
-    tab.fill("input[name=password]", DEMO_PASSWORDS[username])
-    tab.click("button[type=submit]")
-    tab.wait_for_url(base + "/")
+    sign_in(tab, base, username, DEMO_PASSWORDS[username])
+
+
+def demo_client(base: str, username: str) -> Client:
+    """An HTTP client signed in as one of the demo users."""
+    client = Client(base)
+    assert client.sign_in(username, DEMO_PASSWORDS[username])[0] == 302
+    return client

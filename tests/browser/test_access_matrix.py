@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from onemap.access.roles import Capability, can
-from tests.browser.conftest import DEMO_PASSWORDS, Client
+from tests.browser.conftest import Client, demo_client
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +36,7 @@ PAGES = [("/", Capability.VIEW_MAP, "count-tile", "无权限"),
 
 @pytest.fixture(scope="module")
 def clients(demo_server):
-    signed_in = {}
-    for username in ROLE_OF:
-        client = Client(demo_server)
-        assert client.sign_in(username, DEMO_PASSWORDS[username])[0] == 302
-        signed_in[username] = client
-    return signed_in
+    return {username: demo_client(demo_server, username) for username in ROLE_OF}
 
 
 @pytest.mark.parametrize("username", list(ROLE_OF))

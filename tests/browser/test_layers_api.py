@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from layers.registry import VIEWPORT_LAYERS
-from tests.browser.conftest import DEMO_PASSWORDS, Client
+from tests.browser.conftest import Client, demo_client
 
 pytestmark = pytest.mark.browser
 
@@ -26,12 +26,6 @@ GRID_OF = {
     "places": "SELECT grid_code FROM onemap.key_place WHERE id = %s",
     "staff": "SELECT grid_code FROM onemap.staff WHERE id = %s",
 }
-
-
-def _client(base: str, username: str) -> Client:
-    client = Client(base)
-    assert client.sign_in(username, DEMO_PASSWORDS[username])[0] == 302
-    return client
 
 
 def _raw_get(client: Client, path: str) -> tuple[int, bytes]:
@@ -68,7 +62,7 @@ def _features(client: Client, layer: str, bbox: str, zoom: int, **options) -> li
 
 
 def test_catalogue_lists_every_layer(demo_server):
-    status, body = _raw_get(_client(demo_server, "analyst"), "/api/layers")
+    status, body = _raw_get(demo_client(demo_server, "analyst"), "/api/layers")
     assert status == 200
     listed = {layer["name"]: layer for layer in json.loads(body)}
     assert set(listed) == set(VIEWPORT_LAYERS)
@@ -89,13 +83,13 @@ def test_layers_need_a_login(demo_server):
     ("bbox=123,41,124,42&zoom=40", "zoom"), ("bbox=123,41,124,nan&zoom=13", "finite"),
 ])
 def test_bad_viewports_are_refused_with_the_reason(demo_server, query, says):
-    status, body = _raw_get(_client(demo_server, "duty"), f"/api/layers/events?{query}")
+    status, body = _raw_get(demo_client(demo_server, "duty"), f"/api/layers/events?{query}")
     assert status == 400
     assert says in json.loads(body)["error"]
 
 
 def test_unknown_layers_and_options_are_refused(demo_server, district):
-    client = _client(demo_server, "duty")
+    client = demo_client(demo_server, "duty")
     status, body = _raw_get(client, f"/api/layers/persons?bbox={district['bbox']}&zoom=13")
     assert status == 404 and "events" in json.loads(body)["layers"]
     status, body = _raw_get(client, f"/api/layers/heatmap?bbox={district['bbox']}&zoom=13"
@@ -104,7 +98,7 @@ def test_unknown_layers_and_options_are_refused(demo_server, district):
 
 
 def test_district_user_sees_the_district(demo_server, district):
-    client = _client(demo_server, "duty")
+    client = demo_client(demo_server, "duty")
     events = _features(client, "events", district["bbox"], 13)
     assert len(events) > 50
     cells = _features(client, "heatmap", district["bbox"], 13, window="7d")
@@ -117,14 +111,14 @@ def test_district_user_sees_the_district(demo_server, district):
 
 @pytest.mark.parametrize("layer", sorted(GRID_OF))
 def test_a_grid_worker_gets_nothing_outside_their_grid(demo_server, district, layer):
-    client = _client(demo_server, "gridworker")
+    client = demo_client(demo_server, "gridworker")
     mine = _features(client, layer, district["bbox"], 18)  # the whole district, closest zoom
     with psycopg.connect(district["url"]) as conn:
         grids = {conn.execute(GRID_OF[layer], (f["properties"]["id"],)).fetchone()[0]
                  for f in mine}
     assert grids <= {district["grid"]}, grids
     # another street's community: there is plenty there, and none of it reaches the worker
-    theirs = _features(_client(demo_server, "duty"), layer, district["other_bbox"], 18)
+    theirs = _features(demo_client(demo_server, "duty"), layer, district["other_bbox"], 18)
     if layer in ("events", "cameras", "buildings", "sensors"):
         assert theirs
     assert _features(client, layer, district["other_bbox"], 18) == []
@@ -132,7 +126,7 @@ def test_a_grid_worker_gets_nothing_outside_their_grid(demo_server, district, la
 
 def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_server, district):
     """The wall screen's own request for a layer, replayed with another community's view."""
-    client = _client(demo_server, "gridworker")
+    client = demo_client(demo_server, "gridworker")
     west, south, east, north = map(float, district["other_bbox"].split(","))
     payload = {
         "output": '..{"name":"events","type":"wall-layer"}.data..',
@@ -156,7 +150,7 @@ def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_ser
 
 
 def test_live_poll_is_empty_until_something_changes(demo_server, district):
-    client = _client(demo_server, "duty")
+    client = demo_client(demo_server, "duty")
     status, body = _raw_get(client, "/api/live")
     assert status == 200
     token = json.loads(body)["token"]
@@ -206,11 +200,11 @@ def test_cards_stay_inside_the_scope(demo_server, district):
                               (district["grid"],)).fetchone()[0]
         camera = conn.execute("SELECT id FROM onemap.camera WHERE grid_code <> %s LIMIT 1",
                               (district["grid"],)).fetchone()[0]
-    worker = _client(demo_server, "gridworker")
+    worker = demo_client(demo_server, "gridworker")
     for kind, object_id in (("events", theirs), ("cameras", camera)):
         body = _card(worker, kind, object_id)
         assert "不在您的管辖范围" in body
-    assert "不在您的管辖范围" not in _card(_client(demo_server, "duty"), "events", theirs)
+    assert "不在您的管辖范围" not in _card(demo_client(demo_server, "duty"), "events", theirs)
 
 
 def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo_server,
@@ -228,10 +222,10 @@ def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo
             SELECT p.name FROM onemap.person p JOIN onemap.person_tag t ON t.person_id = p.id
              LIMIT 1""")}
     before = _audit_rows(district["url"], "nearby_residents")
-    leader = _card(_client(demo_server, "leader"), "events", event_id)
+    leader = _card(demo_client(demo_server, "leader"), "events", event_id)
     assert "重点人群" in leader and "card-names" not in leader
     assert _audit_rows(district["url"], "nearby_residents") == before
-    duty = _card(_client(demo_server, "duty"), "events", event_id)
+    duty = _card(demo_client(demo_server, "duty"), "events", event_id)
     assert "card-names" in duty and "*" in duty  # masked: 张*
     assert surnames  # the demo has tagged people
     assert _audit_rows(district["url"], "nearby_residents") == before + 1
