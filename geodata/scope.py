@@ -1,9 +1,11 @@
 """The one scope mechanism: every query a user's request makes runs inside `scoped()`.
 
-The database does the limiting (row-level security, migration 0002): a scoped connection is
-the app's role (`onemap_app`) with the user's unit code set for the transaction, so a query
-that forgets a filter still cannot see outside the scope, and one that never set a scope sees
-nothing scoped at all.
+The database does the limiting (row-level security, migrations 0002 and 0004): a scoped
+connection is the app's role (`onemap_app`) with the user's session token set for the
+transaction. The database looks the session up and takes the scope and capabilities from it,
+so a query that forgets a filter still cannot see outside the scope, one that never presented
+a live session sees nothing scoped at all, and SQL that sets a scope of its own choosing gains
+nothing. Sign-in runs as a second role (`onemap_auth`) on its own engine.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, event, text
@@ -21,16 +23,19 @@ from onemap.settings import Settings, get_settings
 from .db import database_url, embedded_cluster, make_engine
 
 APP_ROLE = "onemap_app"
+AUTH_ROLE = "onemap_auth"
 _CODE = re.compile(r"([0-9]{3}){2,5}")
 LEVELS = {6: "district", 9: "street", 12: "community", 15: "grid"}
 
 
 @dataclass(frozen=True)
 class Scope:
-    """An administrative unit a user is bound to, and whether they may read sensitive tags."""
+    """An administrative unit a user is bound to, whether they may read sensitive tags, and
+    the session token that makes the database grant exactly that (geodata/sessions.py)."""
 
     code: str
     sensitive: bool = False
+    session: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code or ""):
@@ -46,32 +51,44 @@ class Scope:
         return bool(code) and code.startswith(self.code)
 
 
-def app_login_url(settings: Settings | None = None) -> str | None:
-    """A URL that logs in as the app's role itself, or None when only SET ROLE is available."""
+def role_login_url(role: str, settings: Settings | None = None) -> str | None:
+    """A URL that logs in as one of the app's roles itself, or None when only SET ROLE is
+    available (an external server without ONEMAP_APP_DATABASE_URL / _AUTH_DATABASE_URL)."""
     s = settings or get_settings()
-    if s.app_database_url:
-        return s.app_database_url
+    configured = {APP_ROLE: s.app_database_url, AUTH_ROLE: s.auth_database_url}[role]
+    if configured:
+        return configured
     if s.embedded:
         cluster = embedded_cluster(s)
         cluster.start()
-        password = cluster.login_for(APP_ROLE)
-        return cluster.libpq_url(user=APP_ROLE, password=password).replace(
+        password = cluster.login_for(role)
+        return cluster.libpq_url(user=role, password=password).replace(
             "postgresql://", "postgresql+psycopg://", 1)
     return None
 
 
-def app_engine_for(url: str) -> Engine:
-    """An engine whose connections act as the app's role after logging in as the owner
-    (the fallback for an external server without ONEMAP_APP_DATABASE_URL)."""
+def app_login_url(settings: Settings | None = None) -> str | None:
+    """A URL that logs in as the app's role itself, or None when only SET ROLE is available."""
+    return role_login_url(APP_ROLE, settings)
+
+
+def engine_as(role: str, url: str) -> Engine:
+    """An engine whose connections act as `role` after logging in as the owner (the fallback
+    for an external server without a login of the role's own)."""
     engine = make_engine(url)
 
     @event.listens_for(engine, "connect")
-    def _become_app(dbapi_connection, _record) -> None:
+    def _become(dbapi_connection, _record) -> None:
         with dbapi_connection.cursor() as cursor:
-            cursor.execute(f"SET ROLE {APP_ROLE}")
+            cursor.execute(f"SET ROLE {role}")
         dbapi_connection.commit()
 
     return engine
+
+
+def app_engine_for(url: str) -> Engine:
+    """An engine whose connections act as the app's role after logging in as the owner."""
+    return engine_as(APP_ROLE, url)
 
 
 @lru_cache(maxsize=1)
@@ -81,13 +98,19 @@ def app_engine() -> Engine:
     return make_engine(login) if login else app_engine_for(database_url())
 
 
+@lru_cache(maxsize=1)
+def auth_engine() -> Engine:
+    """The process-wide engine for sign-in and sessions, as `onemap_auth` (reads password
+    hashes, writes sessions; used by no other code path)."""
+    login = role_login_url(AUTH_ROLE)
+    return make_engine(login, pool_size=2) if login else engine_as(AUTH_ROLE, database_url())
+
+
 @contextmanager
 def scoped(scope: Scope, engine: Engine | None = None) -> Iterator[Connection]:
-    """A connection in a transaction that sees only the scope's rows; commits at the end."""
+    """A connection in a transaction that sees only what the scope's session may see; commits
+    at the end. A scope without a live session sees nothing scoped."""
     with (engine or app_engine()).connect() as conn, conn.begin():
-        conn.execute(
-            text("SELECT set_config('onemap.scope', :code, true),"
-                 " set_config('onemap.sensitive', :sensitive, true)"),
-            {"code": scope.code, "sensitive": "on" if scope.sensitive else "off"},
-        )
+        conn.execute(text("SELECT set_config('onemap.session', :token, true)"),
+                     {"token": scope.session or ""})
         yield conn

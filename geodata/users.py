@@ -18,9 +18,11 @@ class User:
     role: str
     scope_code: str
     active: bool
+    lookup_locked: bool = False
 
 
-_COLUMNS = "id, username, display_name, role_code, scope_code, active"
+_COLUMNS = ("id, username, display_name, role_code, scope_code, active,"
+            " lookup_locked_at IS NOT NULL")
 
 
 def _user(row) -> User | None:
@@ -39,7 +41,7 @@ def credentials(conn: Connection, username: str) -> tuple[User, str] | None:
     row = conn.execute(text(
         f"SELECT {_COLUMNS}, password_hash FROM onemap.app_user"
         " WHERE lower(username) = lower(:u)"), {"u": username}).one_or_none()
-    return (User(*row[:6]), row[6]) if row else None
+    return (User(*row[:7]), row[7]) if row else None
 
 
 def add(conn: Connection, *, username: str, display_name: str, password_hash: str, role: str,
@@ -66,6 +68,39 @@ def set_active(conn: Connection, username: str, active: bool) -> bool:
         {"u": username, "a": active}).rowcount == 1
 
 
+def set_role_scope(conn: Connection, username: str, role: str | None,
+                   scope_code: str | None) -> bool:
+    """Change a user's role and/or scope (their sessions end: a trigger); False when no such
+    user. The scope is checked only when it is given (an unchanged one is not re-validated)."""
+    found = conn.execute(text("SELECT 1 FROM onemap.app_user WHERE lower(username) = lower(:u)"),
+                         {"u": username}).first() is not None
+    for column, value in (("role_code", role), ("scope_code", scope_code)):
+        if found and value is not None:
+            conn.execute(text(f"UPDATE onemap.app_user SET {column} = :v"
+                              " WHERE lower(username) = lower(:u)"), {"u": username, "v": value})
+    return found
+
+
+def unlock_lookups(conn: Connection, username: str) -> bool:
+    """Lift a look-up lock and forget the misses that led to it; False when no such user."""
+    user_id = conn.execute(text(
+        "UPDATE onemap.app_user SET lookup_locked_at = NULL WHERE lower(username) = lower(:u)"
+        " RETURNING id"), {"u": username}).scalar()
+    if user_id is None:
+        return False
+    # the miss counters' keys (api_persons) end in .../lookup-miss/<user id>/<limit>
+    conn.execute(text("DELETE FROM onemap.rate_counter WHERE key LIKE :k"),
+                 {"k": f"%/lookup-miss/{user_id}/%"})
+    return True
+
+
+def by_username(conn: Connection, username: str) -> User | None:
+    """The user with this username (case-insensitive), or None."""
+    row = conn.execute(text(f"SELECT {_COLUMNS} FROM onemap.app_user"
+                            " WHERE lower(username) = lower(:u)"), {"u": username}).one_or_none()
+    return _user(row)
+
+
 def touch_login(conn: Connection, user_id: int) -> None:
     """Remember when the user last logged in."""
     conn.execute(text("UPDATE onemap.app_user SET last_login_at = now() WHERE id = :id"),
@@ -80,11 +115,26 @@ def all_users(conn: Connection) -> list[dict]:
         " LEFT JOIN onemap.admin_unit a ON a.code = u.scope_code ORDER BY u.username"))]
 
 
+def audit_session(conn: Connection, *, action: str, object_kind: str | None = None,
+                  object_id: str | None = None, purpose: str | None = None,
+                  ip: str | None = None, user_agent: str | None = None,
+                  details: dict | None = None) -> None:
+    """Append one row for the signed-in session this scoped connection acts for: the database
+    fills in who (onemap.write_audit), so the app cannot write a row in anyone else's name."""
+    conn.execute(text(
+        "SELECT onemap.write_audit(:action, :kind, :oid, :purpose, CAST(:ip AS inet), :ua,"
+        " CAST(:details AS jsonb))"),
+        {"action": action, "kind": object_kind, "oid": object_id, "purpose": purpose, "ip": ip,
+         "ua": (user_agent or "")[:500] or None,
+         "details": json.dumps(details, ensure_ascii=False) if details else None})
+
+
 def audit(conn: Connection, *, action: str, user: User | None = None,
           username: str | None = None, object_kind: str | None = None,
           object_id: str | None = None, purpose: str | None = None, ip: str | None = None,
           user_agent: str | None = None, details: dict | None = None) -> None:
-    """Append one row to the audit log (who, when, what, from where, why)."""
+    """Append one row to the audit log (who, when, what, from where, why), on the owner's or
+    the sign-in role's connection (the CLI, sign-in and sign-out)."""
     conn.execute(text(
         "INSERT INTO onemap.audit_log (user_id, username, action, object_kind, object_id,"
         " purpose, ip, user_agent, details) VALUES (:user_id, :username, :action, :kind, :oid,"

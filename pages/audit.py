@@ -6,9 +6,9 @@ import dash
 from dash import dcc, html
 
 from geodata.queries import audit
-from geodata.scope import app_engine
+from geodata.scope import scoped
 from onemap.access.roles import Capability
-from onemap.web.auth import current_user
+from onemap.web.auth import current_scope, refused
 from pages.shell import not_permitted, page_header
 
 dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审计日志",
@@ -17,9 +17,9 @@ dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审
 
 def layout(**_query) -> html.Div:
     """Filters, the newest matching rows, and a CSV export (itself audited)."""
-    if not current_user.can(Capability.VIEW_AUDIT):
+    if refused(Capability.VIEW_AUDIT):
         return not_permitted("审计日志仅限管理员查看 · The audit log is for administrators.")
-    with app_engine().connect() as conn:
+    with scoped(current_scope()) as conn:
         kinds = audit.actions(conn)
     return html.Div(className="page", children=[
         page_header("审计日志 · Audit log"),

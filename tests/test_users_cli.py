@@ -56,6 +56,22 @@ def test_the_user_lifecycle(cli_env, engine):
         assert "DISABLED" not in next(r for r in run(cli_env, "list").stdout.splitlines()
                                       if r.startswith("wang.wei"))
         assert run(cli_env, "disable", "nobody").returncode == 1
+        assert run(cli_env, "set", "wang.wei", "--role", "leader").returncode == 0
+        assert run(cli_env, "signout", "wang.wei").returncode == 0
+        assert run(cli_env, "unlock", "wang.wei").returncode == 0
+        assert run(cli_env, "set", "wang.wei", "--role", "superuser").returncode == 1
+        with engine.connect() as conn:
+            rows = conn.execute(text(
+                "SELECT action, username, details FROM audit_log"
+                " WHERE object_kind = 'user' AND object_id = 'wang.wei' ORDER BY id")).all()
+        # every change that happened is one row, in the name of the account that ran it;
+        # refused commands (duplicate, weak, unknown scope or role) wrote nothing
+        assert [r.action for r in rows] == [
+            "user_add", "user_passwd", "user_disable", "user_enable", "user_set",
+            "user_signout", "lookup_unlock"]
+        assert all(r.username.startswith("cli:") for r in rows)
+        assert rows[0].details == {"role": "grid_worker", "scope": community}
+        assert "second-pass" not in str([tuple(r) for r in rows])
     finally:
         with engine.begin() as conn:
             for table in ("grid", "community", "street", "district"):

@@ -1,6 +1,6 @@
 """OneMap's tables as SQLAlchemy 2 + GeoAlchemy2 models (schema `onemap`, SRID 4326)."""
 
-from .access import AppUser, AuditLog, Role
+from .access import AppUser, AuditLog, RateCounter, Role, WebSession
 from .admin import Community, District, Grid, Piece, Street
 from .base import SRID, Base
 from .derived import BuildingStat, LiveClock
@@ -16,5 +16,5 @@ __all__ = [
     "Street", "Camera", "Sensor", "SensorAlarm", "SensorReading", "Event", "EventCategory",
     "EventHistory", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
-    "BuildingStat", "LiveClock",
+    "BuildingStat", "LiveClock", "RateCounter", "WebSession",
 ]

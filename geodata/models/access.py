@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, DateTime, ForeignKey, Index, String, Text, text
-from sqlalchemy.dialects.postgresql import INET, JSONB
+from sqlalchemy import (
+    Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, BYTEA, INET, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, created_at
+from . import base
+from .base import Base, created_at, one_of
 
 
 class Role(Base):
@@ -43,6 +46,48 @@ class AppUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     created_at: Mapped[datetime] = created_at()
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # person look-ups locked after too many misses (enumeration suspected); an admin unlocks
+    lookup_locked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class WebSession(Base):
+    """A signed-in session (migration 0004). The cookie carries a random token; this row keeps
+    only its SHA-256, with the scope and capabilities the database enforces for it."""
+
+    __tablename__ = "web_session"
+    __table_args__ = (
+        one_of("kind", ("web", "job")),
+        Index("ix_web_session_user_open", "user_id", postgresql_where=text("ended_at IS NULL")),
+        {"comment": "Signed-in sessions; the cookie holds the token, this table only its "
+                    "SHA-256."},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[bytes] = mapped_column(BYTEA, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
+    scope_code: Mapped[str] = mapped_column(String(15))
+    capabilities: Mapped[list[str]] = mapped_column(ARRAY(Text))
+    kind: Mapped[str] = mapped_column(String(16), server_default=text("'web'"))
+    user_agent_hash: Mapped[bytes | None] = mapped_column(BYTEA)
+    ip: Mapped[str | None] = mapped_column(INET)
+    created_at: Mapped[datetime] = base.created_at()
+    last_seen_at: Mapped[datetime] = base.created_at()
+    idle_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(32))
+
+
+class RateCounter(Base):
+    """A fixed-window rate-limit counter, shared by every worker and server."""
+
+    __tablename__ = "rate_counter"
+    __table_args__ = ({"comment": "Fixed-window rate-limit counters shared by every worker "
+                                  "and server."},)
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class AuditLog(Base):

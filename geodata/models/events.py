@@ -13,7 +13,6 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
-    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -61,8 +60,11 @@ class Event(Base):
                             name=f"{later}_after_report")
             for later in _STAGES[1:]
         ],
-        # the same report arriving twice from one channel is one event (idempotent intake)
-        UniqueConstraint("channel", "external_ref"),
+        # the same report arriving twice from one sender is one event (idempotent intake);
+        # per sender, so reusing another area's reference reveals nothing (migration 0004)
+        Index("uq_event_sender_reference", "channel",
+              text("coalesce(reported_by_user_id, 0)"), "external_ref", unique=True,
+              postgresql_where=text("external_ref IS NOT NULL")),
         Index("ix_event_open", "state", "due_at",
               postgresql_where=text("state NOT IN ('closed', 'rejected')")),
     )
@@ -96,6 +98,8 @@ class Event(Base):
     returned_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     extended: Mapped[bool] = mapped_column(server_default=text("false"))
     camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id", ondelete="SET NULL"))
+    # set by the database from the signed-in session whenever the app reports
+    reported_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     geom: Mapped[WKBElement] = point_geom()
     updated_at: Mapped[datetime] = created_at()
 

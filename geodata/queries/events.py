@@ -14,8 +14,11 @@ from sqlalchemy import Connection, text
 from onemap.events import lifecycle
 from onemap.events.intake import EventReport
 
+# the sender is the session's user (a trigger stamps reported_by_user_id from it)
 _EXISTING = """
-SELECT id, code, state FROM onemap.event WHERE channel = :channel AND external_ref = :ref
+SELECT id, code, state FROM onemap.event
+WHERE channel = :channel AND external_ref = :ref
+  AND coalesce(reported_by_user_id, 0) = coalesce(onemap.current_app_user_id(), 0)
 """
 
 _GRID = """
@@ -50,7 +53,8 @@ class OutsideEveryGrid(ValueError):
 
 
 def existing(conn: Connection, channel: str, external_ref: str | None) -> dict | None:
-    """The event already registered for this channel's reference (idempotent intake)."""
+    """The event this sender already registered for this channel's reference (idempotent
+    intake)."""
     if not external_ref:
         return None
     row = conn.execute(text(_EXISTING), {"channel": channel, "ref": external_ref}).mappings()

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from onemap.access.masking import SearchMode
+
 PERSON = """
 SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.passport_number, p.phone,
        p.population_type, p.ethnicity, p.registered_address
@@ -33,20 +35,26 @@ JOIN onemap.tag_kind k ON k.code = t.tag
 ORDER BY k.sensitive, k.code
 """
 
-# A whole ID, or a name or the start of one. Only leakproof comparisons (=, >=, <): row-level
-# security lets those run first, through the indexes, and checks the scope on what they find;
-# LIKE would make it check every person in the district first.
-SEARCH = """
-SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.population_type
-FROM onemap.person p
-WHERE p.id_number = :q
+# Only leakproof comparisons (=, >=, <): row-level security lets those run first, through the
+# indexes, and checks the scope on what they find; LIKE would make it check every person in
+# the district first. Which of these a caller may use is decided in onemap/access/masking.py.
+_SEARCH_COLUMNS = "p.id, p.name, p.gender, p.birth_date, p.id_number, p.population_type"
+SEARCHES = {
+    SearchMode.ID_NUMBER: f"""
+SELECT {_SEARCH_COLUMNS} FROM onemap.person p WHERE p.id_number = upper(:q)
 UNION
-SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.population_type
-FROM onemap.person p
-WHERE p.name >= :q AND p.name < :after
-ORDER BY name, id
-LIMIT :limit
-"""
+SELECT {_SEARCH_COLUMNS} FROM onemap.person p WHERE p.passport_number = upper(:q)
+ORDER BY name, id LIMIT :limit
+""",
+    SearchMode.NAME_PREFIX: f"""
+SELECT {_SEARCH_COLUMNS} FROM onemap.person p WHERE p.name >= :q AND p.name < :after
+ORDER BY name, id LIMIT :limit
+""",
+    SearchMode.WHOLE_NAME: f"""
+SELECT {_SEARCH_COLUMNS} FROM onemap.person p WHERE p.name = :q
+ORDER BY name, id LIMIT :limit
+""",
+}
 
 
 def person(conn: Connection, person_id: int) -> dict | None:
@@ -61,8 +69,8 @@ def person(conn: Connection, person_id: int) -> dict | None:
     return record
 
 
-def search(conn: Connection, query: str, limit: int = 50) -> list[dict]:
-    """People whose ID is, or whose name starts with, the query (names sort by code point)."""
+def search(conn: Connection, query: str, mode: SearchMode, limit: int = 50) -> list[dict]:
+    """People matching the query as `mode` says (names sort by code point)."""
     after = query[:-1] + chr(ord(query[-1]) + 1)  # the first string past every "query…"
-    rows = conn.execute(text(SEARCH), {"q": query, "after": after, "limit": limit})
+    rows = conn.execute(text(SEARCHES[mode]), {"q": query, "after": after, "limit": limit})
     return [dict(r, birth_date=r["birth_date"].isoformat()) for r in rows.mappings()]

@@ -1,16 +1,22 @@
-"""`onemap user …`: add users, change passwords, disable them, list them."""
+"""`onemap user …`: add users, change passwords, roles and scopes, disable them, end their
+sessions, unlock their look-ups, list them. Every change is one audit row, written in the
+transaction that makes it, in the name of the operating-system account that ran the command.
+"""
 
 from __future__ import annotations
+
+import getpass
 
 import typer
 from sqlalchemy.exc import DBAPIError
 
-from geodata import users
+from geodata import sessions, users
 from geodata.db import database_url, make_engine
 from onemap.access.passwords import WeakPassword, hash_password
 from onemap.access.roles import ROLE_CAPABILITIES, ROLE_NAMES
 
-app = typer.Typer(help="Users: add, passwd, disable, enable, list.", no_args_is_help=True)
+app = typer.Typer(help="Users: add, passwd, set, disable, enable, signout, unlock, list.",
+                  no_args_is_help=True)
 
 
 def _engine():
@@ -20,6 +26,11 @@ def _engine():
 def _fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
+
+
+def _audit(conn, action: str, username: str, **details) -> None:
+    users.audit(conn, action=action, username=f"cli:{getpass.getuser()}", object_kind="user",
+                object_id=username, details=details or None)
 
 
 def _hash(password: str | None) -> str:
@@ -50,6 +61,7 @@ def add(
         with engine.begin() as conn:
             users.add(conn, username=username, display_name=name or username,
                       password_hash=password_hash, role=role, scope_code=scope)
+            _audit(conn, "user_add", username, role=role, scope=scope)
     except DBAPIError as exc:
         message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
         if "uq_app_user_username_lower" in message:
@@ -60,12 +72,19 @@ def add(
     typer.echo(f"added {username} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}")
 
 
-def _change(username: str, change, done: str) -> None:
-    """Apply `change(conn, username)` in a transaction; fail when there is no such user."""
+def _change(username: str, change, done: str, action: str, **details) -> None:
+    """Apply `change(conn, username)` and its audit row in one transaction; fail when there is
+    no such user (and write nothing)."""
     engine = _engine()
-    with engine.begin() as conn:
-        found = change(conn, username)
-    engine.dispose()
+    try:
+        with engine.begin() as conn:
+            found = change(conn, username)
+            if found:
+                _audit(conn, action, username, **details)
+    except DBAPIError as exc:
+        _fail(str(exc.orig).splitlines()[0] if exc.orig else str(exc))
+    finally:
+        engine.dispose()
     if not found:
         _fail(f"no user named {username!r}")
     typer.echo(done)
@@ -78,12 +97,29 @@ def passwd(username: str,
     """Set a user's password."""
     password_hash = _hash(password)
     _change(username, lambda conn, name: users.set_password(conn, name, password_hash),
-            f"password of {username} changed")
+            f"password of {username} changed; their sessions ended", "user_passwd")
+
+
+@app.command("set")
+def set_role_scope(
+    username: str,
+    role: str = typer.Option(None, help="New role."),
+    scope: str = typer.Option(None, help="New scope: a district, street, community or grid code."),
+) -> None:
+    """Change a user's role and/or scope; their sessions end."""
+    if role is None and scope is None:
+        _fail("give --role and/or --scope")
+    if role is not None and role not in ROLE_CAPABILITIES:
+        _fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
+    _change(username, lambda conn, name: users.set_role_scope(conn, name, role, scope),
+            f"{username} changed; their sessions ended", "user_set",
+            **{k: v for k, v in (("role", role), ("scope", scope)) if v})
 
 
 def _set_active(username: str, active: bool) -> None:
     _change(username, lambda conn, name: users.set_active(conn, name, active),
-            f"{username} {'enabled' if active else 'disabled'}")
+            f"{username} {'enabled' if active else 'disabled; their sessions ended'}",
+            "user_enable" if active else "user_disable")
 
 
 @app.command()
@@ -94,8 +130,30 @@ def disable(username: str) -> None:
 
 @app.command()
 def enable(username: str) -> None:
-    """Enable a disabled user again."""
+    """Enable a disabled user again (their old sessions stay ended)."""
     _set_active(username, True)
+
+
+@app.command()
+def signout(username: str) -> None:
+    """Sign a user out everywhere: every session they have ends at its next request."""
+    ended: list[int] = []
+
+    def end_all(conn, name):
+        user = users.by_username(conn, name)
+        if user:
+            ended.append(sessions.end_all(conn, user.id, "signed out by an administrator"))
+        return user is not None
+
+    _change(username, end_all, f"{username} signed out everywhere", "user_signout")
+    typer.echo(f"{ended[0] if ended else 0} session(s) ended")
+
+
+@app.command()
+def unlock(username: str) -> None:
+    """Let a user whose person look-ups were locked (too many misses) look people up again."""
+    _change(username, lambda conn, name: users.unlock_lookups(conn, name),
+            f"person look-ups of {username} unlocked", "lookup_unlock")
 
 
 @app.command("list")

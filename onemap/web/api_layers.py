@@ -18,7 +18,7 @@ from layers.features import BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
 
-from .auth import current_scope
+from .auth import current_scope, require
 
 api = Blueprint("layers", __name__, url_prefix="/api")
 GEOBUF = "application/x-protobuf"
@@ -26,8 +26,7 @@ GEOBUF = "application/x-protobuf"
 
 @api.before_request
 def _may_view_map():
-    if not current_user.can(Capability.VIEW_MAP):
-        abort(403)
+    require(Capability.VIEW_MAP)
 
 
 @api.get("/layers")

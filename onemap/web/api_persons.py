@@ -1,44 +1,74 @@
 """Person look-up over HTTP: masked by default, unmasked one at a time with a purpose.
 
 Every look-up, search and unmask is written to the audit log in the same transaction that
-reads the data, so nothing is shown that was not recorded.
+reads the data, so nothing is shown that was not recorded. What a masked answer may hold, and
+how each role may search, is decided in onemap/access/masking.py; look-ups and searches that
+find nobody are counted, and past `ONEMAP_LOOKUP_MISS_LIMIT` the user's look-ups are locked
+until an administrator unlocks them (guessing is what enumeration looks like).
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, jsonify, request
 from flask_login import current_user
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy import text
 
 from geodata import users
 from geodata.queries import people
+from geodata.rate_limits import PostgresStorage
 from geodata.scope import scoped
-from onemap.access.masking import mask_record
+from onemap.access.masking import SearchRefused, mask_person, search_mode
 from onemap.access.roles import Capability
 from onemap.settings import get_settings
 
-from .auth import current_scope, limiter
+from .auth import current_scope, limiter, require
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
 MIN_PURPOSE = 4
+MAX_QUERY = 64
+_misses = FixedWindowRateLimiter(PostgresStorage())
+
+
+def json_object() -> dict:
+    """The request's JSON object; 400 for anything else (a list, a string, no body)."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400)
+    return body
 
 
 def _user_key() -> str:
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anonymous"
 
 
-def _require(capability: Capability) -> None:
-    if not current_user.can(capability):
-        abort(403)
+def _guard(capability: Capability) -> None:
+    """The role's right, then the user's look-up lock."""
+    require(capability)
+    if current_user.user.lookup_locked:
+        abort(423)
 
 
 def _audit(conn, action: str, object_id: str | None, **extra) -> None:
-    users.audit(conn, action=action, user=current_user.user, object_kind="person",
-                object_id=object_id, ip=request.remote_addr,
-                user_agent=request.headers.get("User-Agent"), **extra)
+    users.audit_session(conn, action=action, object_kind="person", object_id=object_id,
+                        ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
+                        **extra)
+
+
+def _count_miss(conn, what: str) -> None:
+    """One more look-up that found nobody; past the limit, lock this user's look-ups."""
+    limit = parse(get_settings().lookup_miss_limit)
+    if not _misses.hit(limit, "lookup-miss", str(current_user.user.id)):
+        conn.execute(text("SELECT onemap.lock_lookups(CAST(:reason AS jsonb))"),
+                     {"reason": f'{{"after": "{what}", "limit": "{limit}"}}'})
 
 
 def _masked(record: dict) -> dict:
-    out = mask_record({k: v for k, v in record.items() if k not in ("homes", "tags")})
+    out = mask_person({k: v for k, v in record.items() if k not in ("homes", "tags")},
+                      date.today())
     out["homes"] = record.get("homes", [])
     out["tags"] = record.get("tags", [])
     return out
@@ -48,11 +78,13 @@ def _masked(record: dict) -> dict:
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 def look_up(person_id: int):
     """One person, masked; 404 alike for missing and out-of-scope people."""
-    _require(Capability.LOOKUP_PERSON)
+    _guard(Capability.LOOKUP_PERSON)
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         # a miss is recorded too: guessing ids outside one's scope should leave a trace
         _audit(conn, "person_lookup", str(person_id), details={"found": record is not None})
+        if record is None:
+            _count_miss(conn, "person_lookup")
     if record is None:
         abort(404)
     return jsonify(_masked(record))
@@ -61,32 +93,52 @@ def look_up(person_id: int):
 @api.post("/search")
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 def search():
-    """People by ID or name (start of), masked; the query travels in the body, not the URL."""
-    _require(Capability.LOOKUP_PERSON)
-    query = str((request.get_json(silent=True) or {}).get("q", "")).strip()
-    if len(query) < 1 or len(query) > 64:
-        return jsonify(error="q: 1 to 64 characters / 查询内容 1 至 64 个字符"), 400
+    """People by ID number or name, masked; the query travels in the body, not the URL.
+    Roles that may unmask match ID numbers and name prefixes, the others whole names only."""
+    _guard(Capability.LOOKUP_PERSON)
+    query = json_object().get("q")
+    if not isinstance(query, str) or not 1 <= len(query.strip()) <= MAX_QUERY:
+        return jsonify(error=f"q: text of 1 to {MAX_QUERY} characters"
+                             f" / 查询内容须为 1 至 {MAX_QUERY} 个字符"), 400
+    query = query.strip()
+    try:
+        mode = search_mode(query, may_unmask=current_user.can(Capability.UNMASK_PERSON))
+    except SearchRefused as exc:
+        require(Capability.UNMASK_PERSON)  # audits the refusal, then answers 403
+        return jsonify(error=str(exc)), 403
     with scoped(current_scope()) as conn:
-        found = people.search(conn, query)
-        _audit(conn, "person_search", None, details={"query": query, "results": len(found)})
-    return jsonify([mask_record(r) for r in found])
+        found = people.search(conn, query, mode)
+        _audit(conn, "person_search", None,
+               details={"query": query, "mode": mode.value, "results": len(found)})
+        if not found:
+            _count_miss(conn, "person_search")
+    today = date.today()
+    return jsonify([mask_person(r, today) for r in found])
 
 
 @api.post("/<int:person_id>/unmask")
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 def unmask(person_id: int):
     """One person in full, for a stated purpose that the audit log keeps."""
-    _require(Capability.UNMASK_PERSON)
-    purpose = str((request.get_json(silent=True) or {}).get("purpose", "")).strip()
+    _guard(Capability.UNMASK_PERSON)
+    purpose = json_object().get("purpose")
+    purpose = purpose.strip() if isinstance(purpose, str) else ""
     if len(purpose) < MIN_PURPOSE:
         return jsonify(error="purpose: say why (at least 4 characters) / 请填写查看原因"), 400
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         _audit(conn, "unmask", str(person_id), purpose=purpose[:500],
                details={"found": record is not None})
+        if record is None:
+            _count_miss(conn, "unmask")
     if record is None:
         abort(404)
     return jsonify(record)
+
+
+@api.errorhandler(400)
+def _bad_request(_error):
+    return jsonify(error="a JSON object is expected / 须为 JSON 对象"), 400
 
 
 @api.errorhandler(403)
@@ -97,3 +149,10 @@ def _forbidden(_error):
 @api.errorhandler(404)
 def _missing(_error):
     return jsonify(error="no such person in your scope / 范围内无此人"), 404
+
+
+@api.errorhandler(423)
+def _locked(_error):
+    return jsonify(error="person look-ups are locked for your account after too many searches"
+                         " that found nobody; an administrator can unlock them"
+                         " / 查询未命中次数过多，人员查询已锁定，请联系管理员解锁"), 423

@@ -1,7 +1,11 @@
 """Sign-in with Flask-Login: every page and endpoint needs a session except the few listed.
 
-The session remembers only the user's id; role, scope and `active` are read from the database
-on every request, so disabling a user or changing a scope takes effect at once.
+The cookie holds only a random session token; the session itself lives in the database
+(geodata/sessions.py), which checks it on every request and again on every query (the scope
+comes from it). Sign-out, disable, password, role or scope change and "sign out everywhere"
+therefore end a session at its next request, in every worker, and a copied cookie is worth
+nothing afterwards. Sign-in and the session checks run as the database role `onemap_auth`;
+everything else as `onemap_app`, which can read neither sessions nor password hashes.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
-from geodata import users
-from geodata.scope import Scope, app_engine
+import geodata.rate_limits  # noqa: F401  (registers the onemap-postgresql:// limit storage)
+from geodata import sessions, users
+from geodata.scope import Scope, auth_engine, scoped
 from onemap.access.passwords import dummy_hash, verify_password
-from onemap.access.roles import Capability, can
+from onemap.access.roles import ROLE_CAPABILITIES, Capability, can
 from onemap.settings import get_settings
 
 from . import login_page
@@ -27,16 +32,21 @@ from . import login_page
 PUBLIC_PATHS = ("/login", "/healthz")
 PUBLIC_PREFIXES = ("/assets/",)
 
-limiter = Limiter(key_func=get_remote_address, storage_uri="memory://",
+# counted in PostgreSQL: a limit holds however many workers and servers share the database
+limiter = Limiter(key_func=get_remote_address, storage_uri="onemap-postgresql://",
                   headers_enabled=True)
 
 
 class SessionUser(UserMixin):
-    """The signed-in user as Flask-Login holds them."""
+    """The signed-in user as Flask-Login holds them; their id is the session's token."""
 
-    def __init__(self, user: users.User) -> None:
+    def __init__(self, user: users.User, token: str) -> None:
         self.user = user
-        self.id = str(user.id)
+        self.token = token
+
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the cookie: the session token, never the user's id."""
+        return self.token
 
     @property
     def role(self) -> str:
@@ -45,8 +55,8 @@ class SessionUser(UserMixin):
 
     def scope(self) -> Scope:
         """The unit this user sees, and whether sensitive tags are theirs to read."""
-        return Scope(self.user.scope_code, sensitive=can(self.user.role,
-                                                         Capability.VIEW_SENSITIVE_TAGS))
+        return Scope(self.user.scope_code, session=self.token,
+                     sensitive=can(self.user.role, Capability.VIEW_SENSITIVE_TAGS))
 
     def can(self, capability: Capability) -> bool:
         """Whether the user's role has the capability."""
@@ -62,6 +72,25 @@ def current_scope() -> Scope:
 
 def _client() -> tuple[str | None, str | None]:
     return request.remote_addr, request.headers.get("User-Agent")
+
+
+def refused(capability: Capability) -> bool:
+    """True (and one audit row `refused` naming the missing capability) when the signed-in
+    user's role lacks `capability`; False when they have it."""
+    if current_user.can(capability):
+        return False
+    ip, agent = _client()
+    with scoped(current_scope()) as conn:
+        users.audit_session(conn, action="refused", object_kind="capability",
+                            object_id=capability.value, ip=ip, user_agent=agent,
+                            details={"path": request.path[:200], "method": request.method})
+    return True
+
+
+def require(capability: Capability) -> None:
+    """Abort with 403 (audited) unless the signed-in user's role has `capability`."""
+    if refused(capability):
+        abort(403)
 
 
 def _safe_next(path: str | None) -> str:
@@ -88,7 +117,8 @@ def init_auth(server: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=settings.cookie_secure,
         SESSION_COOKIE_SAMESITE="Strict",
-        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # the cookie may live as long as the longest session; the database decides the rest
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_max_hours),
         SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_HTTPONLY=True,
         REMEMBER_COOKIE_SECURE=settings.cookie_secure,
@@ -97,11 +127,14 @@ def init_auth(server: Flask) -> None:
     manager.session_protection = "strong"
     limiter.init_app(server)
 
+    idle = timedelta(hours=settings.session_hours)
+
     @manager.user_loader
-    def load_user(user_id: str):
-        with app_engine().connect() as conn:
-            user = users.by_id(conn, int(user_id))
-        return SessionUser(user) if user and user.active else None
+    def load_user(token: str):
+        with auth_engine().begin() as conn:
+            user = sessions.load(conn, token, user_agent=request.headers.get("User-Agent"),
+                                 idle=idle)
+        return SessionUser(user, token) if user else None
 
     @server.before_request
     def require_login():
@@ -133,7 +166,7 @@ def init_auth(server: Flask) -> None:
         username = form.get("username", "").strip()[:64]
         password = form.get("password", "")
         ip, agent = _client()
-        with app_engine().begin() as conn:
+        with auth_engine().begin() as conn:
             found = users.credentials(conn, username)
             ok = verify_password(found[1] if found else dummy_hash(), password)
             if not (found and ok and found[0].active):
@@ -146,18 +179,29 @@ def init_auth(server: Flask) -> None:
             user = found[0]
             users.touch_login(conn, user.id)
             users.audit(conn, action="login", user=user, ip=ip, user_agent=agent)
+            token = sessions.open_session(
+                conn, user, capabilities=ROLE_CAPABILITIES.get(user.role, ()),
+                user_agent=agent, ip=ip, idle=idle,
+                lifetime=timedelta(hours=settings.session_max_hours))
         session.clear()  # a fresh session at sign-in: no fixation
         session.permanent = True
-        login_user(SessionUser(user))
+        login_user(SessionUser(user, token))
         return redirect(next_path)
 
     @server.post("/logout")
     def logout():
+        """Sign out here; with `everywhere` in the form, end every session of this user."""
         if current_user.is_authenticated:
             ip, agent = _client()
-            with app_engine().begin() as conn:
-                users.audit(conn, action="logout", user=current_user.user, ip=ip,
-                            user_agent=agent)
+            everywhere = bool(request.form.get("everywhere"))
+            with auth_engine().begin() as conn:
+                if everywhere:
+                    ended = sessions.end_all(conn, current_user.user.id, "signed out everywhere")
+                else:
+                    ended = int(sessions.end(conn, current_user.token))
+                users.audit(conn, action="signout_everywhere" if everywhere else "logout",
+                            user=current_user.user, ip=ip, user_agent=agent,
+                            details={"sessions_ended": ended})
         logout_user()
         session.clear()
         return redirect("/login")

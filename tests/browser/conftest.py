@@ -166,15 +166,18 @@ def painted_pixels(tab, canvas_selector: str) -> int:
 class Client:
     """A tiny HTTP client that keeps cookies (even Secure ones: it is only ever on loopback)."""
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, agent: str | None = None) -> None:
         self.base = base
         self.netloc = urlsplit(base).netloc
         self.cookies: dict[str, str] = {}
+        self.agent = agent  # the User-Agent it sends (sessions are bound to the browser)
 
     def request(self, method: str, path: str, body: dict | None = None,
                 headers: dict | None = None, json_body=None) -> tuple[int, dict, str, list[str]]:
         conn = http.client.HTTPConnection(self.netloc, timeout=30)
         all_headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
+        if self.agent:
+            all_headers["User-Agent"] = self.agent
         data = None
         if body is not None:
             data = urlencode(body)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import DBAPIError, ProgrammingError
 
 from etl import idcard
 from geodata.scope import Scope, app_engine_for, scoped
+from tests.fixtures.sessions import session_scope
 from tests.fixtures.hierarchy import (
     DISTRICT,
     grid_box,
@@ -75,16 +76,16 @@ def ids(conn, sql: str, **params) -> list:
     return list(conn.execute(text(sql), params).scalars())
 
 
-def test_a_community_sees_its_own_rows_only(app_engine, world):
-    with scoped(Scope(world["community"]), app_engine) as conn:
+def test_a_community_sees_its_own_rows_only(engine, app_engine, world):
+    with scoped(session_scope(engine, world["community"]), app_engine) as conn:
         assert ids(conn, "SELECT code FROM building") == ["B-MINE"]
         assert ids(conn, "SELECT id FROM person") == [world["p_mine"]]
         assert ids(conn, "SELECT id FROM event") == [world["events"]["mine"]]
         assert len(ids(conn, "SELECT id FROM household")) == 1
 
 
-def test_guessing_another_communitys_ids_finds_nothing(app_engine, world):
-    with scoped(Scope(world["community"]), app_engine) as conn:
+def test_guessing_another_communitys_ids_finds_nothing(engine, app_engine, world):
+    with scoped(session_scope(engine, world["community"]), app_engine) as conn:
         assert ids(conn, "SELECT id FROM person WHERE id = :p", p=world["p_theirs"]) == []
         assert ids(conn, "SELECT id FROM building WHERE id = :b", b=world["b_theirs"]) == []
         assert ids(conn, "SELECT h.id FROM household h WHERE h.building_id = :b",
@@ -93,8 +94,8 @@ def test_guessing_another_communitys_ids_finds_nothing(app_engine, world):
         assert ids(conn, "SELECT id FROM person WHERE id = :p", p=world["p_nowhere"]) == []
 
 
-def test_writing_outside_the_scope_changes_nothing_or_is_refused(app_engine, world):
-    with scoped(Scope(world["community"]), app_engine) as conn:
+def test_writing_outside_the_scope_changes_nothing_or_is_refused(engine, app_engine, world):
+    with scoped(session_scope(engine, world["community"]), app_engine) as conn:
         changed = conn.execute(text("UPDATE event SET title = 'x' WHERE id = :e"),
                                {"e": world["events"]["theirs"]}).rowcount
         assert changed == 0
@@ -107,45 +108,85 @@ def test_writing_outside_the_scope_changes_nothing_or_is_refused(app_engine, wor
                     " 4326))"), {"g": world["theirs"]})
 
 
-def test_the_district_sees_everything_including_unlinked_people(app_engine, world):
-    with scoped(Scope(DISTRICT), app_engine) as conn:
+def test_the_district_sees_everything_including_unlinked_people(engine, app_engine, world):
+    with scoped(session_scope(engine, DISTRICT), app_engine) as conn:
         assert set(ids(conn, "SELECT id FROM person")) == {
             world["p_mine"], world["p_theirs"], world["p_nowhere"]}
 
 
-def test_no_scope_or_a_malformed_one_sees_nothing(app_engine, world):
+def test_no_scope_or_a_malformed_one_sees_nothing(engine, app_engine, world):
     with app_engine.connect() as conn:
         assert ids(conn, "SELECT id FROM building") == []
         assert ids(conn, "SELECT id FROM person") == []
-        for bogus in ("", "%", "21010", "210103%", "' OR true --"):
-            conn.execute(text("SELECT set_config('onemap.scope', :s, false)"), {"s": bogus})
-            assert ids(conn, "SELECT id FROM building") == [], bogus
         conn.rollback()
+    for bogus in ("", "%", "21010", "210103%", "' OR true --", "abcdef", "999999"):
+        with scoped(session_scope(engine, bogus), app_engine) as conn:
+            assert ids(conn, "SELECT id FROM building") == [], bogus
+            assert ids(conn, "SELECT id FROM person") == [], bogus
+            assert ids(conn, "SELECT id FROM event") == [], bogus
     with pytest.raises(ValueError):
         Scope("210103%")
 
 
-def test_sensitive_tags_need_the_right_as_well_as_the_scope(app_engine, world):
-    with scoped(Scope(world["community"]), app_engine) as conn:
-        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == []
-    with scoped(Scope(world["community"], sensitive=True), app_engine) as conn:
-        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == [world["p_mine"]]
-    with scoped(Scope(world["theirs"][:12], sensitive=True), app_engine) as conn:
-        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == []
-
-
-def test_the_app_role_may_add_to_the_audit_log_but_never_change_it(app_engine, world):
+def test_a_scope_the_app_sets_itself_is_ignored(engine, app_engine, world):
+    """The old hole: set_config('onemap.scope', <district>) made the app see everyone."""
     with app_engine.connect() as conn:
-        transaction = conn.begin()  # rolled back: audit rows cannot be deleted afterwards
+        conn.execute(text("SELECT set_config('onemap.scope', :s, false),"
+                          " set_config('onemap.sensitive', 'on', false)"), {"s": DISTRICT})
+        assert ids(conn, "SELECT id FROM person") == []
+        assert ids(conn, "SELECT id FROM event") == []
+        conn.rollback()
+    with scoped(session_scope(engine, world["community"]), app_engine) as conn:
         conn.execute(text("SELECT set_config('onemap.scope', :s, true)"), {"s": DISTRICT})
-        conn.execute(text("INSERT INTO audit_log (action, username) VALUES ('login', 'alice')"))
-        assert ids(conn, "SELECT username FROM audit_log WHERE username = 'alice'") == ["alice"]
-        for statement in ("UPDATE audit_log SET username = 'mallory'", "DELETE FROM audit_log",
+        assert world["p_theirs"] not in ids(conn, "SELECT id FROM person")
+        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == []
+
+
+def test_a_made_up_or_ended_session_sees_nothing(engine, app_engine, world):
+    district = session_scope(engine, DISTRICT)
+    with scoped(Scope(DISTRICT, session="made-up-token"), app_engine) as conn:
+        assert ids(conn, "SELECT id FROM person") == []
+    with scoped(district, app_engine) as conn:
+        assert len(ids(conn, "SELECT id FROM person")) == 3
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE web_session SET ended_at = now(), end_reason = 'test'"
+                          " WHERE token_hash = sha256(convert_to(:t, 'UTF8'))"),
+                     {"t": district.session})
+    with scoped(district, app_engine) as conn:
+        assert ids(conn, "SELECT id FROM person") == []
+
+
+def test_sensitive_tags_need_the_right_as_well_as_the_scope(engine, app_engine, world):
+    with scoped(session_scope(engine, world["community"]), app_engine) as conn:
+        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == []
+    with scoped(session_scope(engine, world["community"], sensitive=True), app_engine) as conn:
+        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == [world["p_mine"]]
+    with scoped(session_scope(engine, world["theirs"][:12], sensitive=True), app_engine) as conn:
+        assert ids(conn, "SELECT person_id FROM person_sensitive_tag") == []
+
+
+def test_the_app_writes_audit_rows_only_in_its_sessions_name_and_never_changes_them(
+        engine, app_engine, world):
+    scope = session_scope(engine, world["community"])
+    with scoped(scope, app_engine) as conn:
+        for statement in ("INSERT INTO audit_log (action, username) VALUES ('login', 'alice')",
+                          "UPDATE audit_log SET username = 'mallory'", "DELETE FROM audit_log",
                           "TRUNCATE audit_log", "DELETE FROM event_history"):
             with pytest.raises(DBAPIError, match="permission denied"):
                 with conn.begin_nested():
                     conn.execute(text(statement))
-        transaction.rollback()
+        written = conn.execute(text(
+            "SELECT onemap.write_audit('person_search', NULL, NULL, NULL, NULL, NULL, NULL)"
+        )).scalar_one()
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT a.username, s.scope_code FROM audit_log a"
+                                " JOIN web_session s ON s.user_id = a.user_id WHERE a.id = :id"),
+                           {"id": written}).one()
+    assert row.scope_code == world["community"] and row.username.startswith("t-")
+    with app_engine.connect() as conn:  # no session: nothing to write in anyone's name
+        with pytest.raises(DBAPIError, match="no signed-in session"):
+            conn.execute(text(
+                "SELECT onemap.write_audit('login', NULL, NULL, NULL, NULL, NULL, NULL)"))
 
 
 def test_user_queries_run_as_the_app_role(app_engine):
