@@ -8,6 +8,8 @@ from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth
+from onemap.web.outage import init_outage
+from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
 
 app = dash.Dash(
@@ -21,8 +23,10 @@ app = dash.Dash(
 app.layout = dash.page_container
 server = app.server
 register_health(server)
+init_outage(server)  # database out of reach: 503 + Retry-After, one log line per change
 init_security(server)
 init_auth(server)
+init_request_guard(server, app)  # after sign-in: 413 / 400 for oversized or malformed bodies
 server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
 server.register_blueprint(layers_api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date
 
 from dash import Input, Output, State, callback, html, no_update
@@ -12,9 +13,11 @@ from flask import request
 
 from geodata import users
 from geodata.queries import audit
-from geodata.scope import app_engine
+from geodata.scope import scoped
+from onemap.access.masking import mask_audit_details
 from onemap.access.roles import Capability
-from onemap.web.auth import current_user
+from onemap.web.auth import current_scope, current_user
+from onemap.web.request_guard import InvalidInput
 
 HEADERS = {"at": "时间 Time", "username": "用户 User", "action": "操作 Action",
            "object_kind": "对象 Object", "object_id": "编号 Id", "purpose": "原因 Purpose",
@@ -27,10 +30,43 @@ def _allowed() -> None:
         raise PreventUpdate
 
 
+class BadFilter(ValueError):
+    """A filter the search cannot use; the message (bilingual) never repeats the value."""
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(9998, 12, 31)  # `until` + 1 day must exist
+MAX_FILTER_TEXT = 64  # usernames and action names are no longer than this
+
+
+def _day(value, label: str) -> date | None:
+    if value is None or value == "":
+        return None
+    try:
+        if not isinstance(value, str) or not _DAY.fullmatch(value):
+            raise ValueError
+        day = date.fromisoformat(value)
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError
+    except ValueError:
+        raise BadFilter(f"{label}: a date YYYY-MM-DD between {FIRST_DAY} and {LAST_DAY}"
+                        f" is expected / 须为 {FIRST_DAY} 至 {LAST_DAY} 之间的日期") from None
+    return day
+
+
+def _word(value, label: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value.strip()) > MAX_FILTER_TEXT:
+        raise BadFilter(f"{label}: text of at most {MAX_FILTER_TEXT} characters"
+                        f" / 须为不超过 {MAX_FILTER_TEXT} 个字符的文本")
+    return value.strip() or None
+
+
 def _filters(username, action, since, until) -> dict:
-    return {"username": (username or "").strip() or None, "action": action or None,
-            "since": date.fromisoformat(since) if since else None,
-            "until": date.fromisoformat(until) if until else None}
+    """The search's filters from the page's inputs; BadFilter names the one that is wrong."""
+    return {"username": _word(username, "用户名 Username"), "action": _word(action, "操作 Action"),
+            "since": _day(since, "从 From"), "until": _day(until, "到 To")}
 
 
 @callback(Output("audit-table", "children"), Output("audit-count", "children"),
@@ -39,14 +75,27 @@ def _filters(username, action, since, until) -> dict:
 def show(username, action, since, until):
     """The newest 500 rows that match; every value rendered as text (Dash escapes it)."""
     _allowed()
-    with app_engine().connect() as conn:
-        rows = audit.search(conn, **_filters(username, action, since, until))
+    try:
+        filters = _filters(username, action, since, until)
+    except BadFilter as exc:
+        return html.P(str(exc), className="audit-error"), "筛选条件有误 · Check the filters"
+    with scoped(current_scope()) as conn:
+        rows = audit.search(conn, **filters)
     head = html.Thead(html.Tr([html.Th(label) for label in HEADERS.values()]))
     body = html.Tbody([
-        html.Tr([html.Td(_cell(row[key])) for key in HEADERS]) for row in rows
+        html.Tr([html.Td(_cell(value)) for value in _shown(row)]) for row in rows
     ])
     count = f"显示最新 {len(rows)} 条 · Newest {len(rows)} rows"
     return html.Table([head, body]), count
+
+
+def _shown(row) -> list:
+    """A row's cells as this viewer may see them: people searched for stay masked unless the
+    viewer may unmask (administrators may not look people up)."""
+    details = row["details"]
+    if not current_user.can(Capability.UNMASK_PERSON):
+        details = mask_audit_details(details)
+    return [details if key == "details" else row[key] for key in HEADERS]
 
 
 def _cell(value) -> str:
@@ -66,17 +115,20 @@ def export(n_clicks, username, action, since, until):
     _allowed()
     if not n_clicks:
         return no_update
-    filters = _filters(username, action, since, until)
-    with app_engine().begin() as conn:
+    try:
+        filters = _filters(username, action, since, until)
+    except BadFilter as exc:  # the table says why; nothing to download
+        raise InvalidInput(str(exc)) from None
+    with scoped(current_scope()) as conn:
         rows = audit.search(conn, **filters, limit=EXPORT_LIMIT)
-        users.audit(conn, action="export", user=current_user.user, object_kind="audit_log",
-                    ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                    details={"filters": {k: str(v) for k, v in filters.items() if v},
-                             "rows": len(rows)})
+        users.audit_session(conn, action="export", object_kind="audit_log",
+                            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
+                            details={"filters": {k: str(v) for k, v in filters.items() if v},
+                                     "rows": len(rows)})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADERS.values())
     for row in rows:
-        writer.writerow([_cell(row[key]) for key in HEADERS])
+        writer.writerow([_cell(value) for value in _shown(row)])
     return {"content": "\ufeff" + buffer.getvalue(), "filename": "onemap-audit.csv",
             "type": "text/csv"}

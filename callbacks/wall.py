@@ -7,6 +7,8 @@ change, and only then; every query runs in the user's scope (geodata/scope.py).
 from __future__ import annotations
 
 import base64
+import math
+import re
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash import ClientsideFunction
@@ -18,12 +20,13 @@ from geodata.queries import details, nearby, wall
 from geodata.scope import scoped
 from geodata.vocab import EVENT_STATES
 from layers.events import HEATMAP
-from layers.features import EMPTY, Viewport, features_geobuf
+from layers.features import EMPTY, BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
 from onemap.web.auth import current_scope, current_user
+from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02
-from pages.wall_ids import layer_id, request_id
+from pages.wall_ids import BUILDING_COLOURS, layer_id, request_id
 
 from . import wall_cards
 
@@ -33,6 +36,29 @@ HEAT_TOP = {"1h": 3, "24h": 12, "7d": 60}  # a cell this full is drawn at full h
 BANNER_WINDOW = "1 hour"
 CARD_LAYERS = ("events", "buildings", "cameras", "sensors", "places", "staff", "dispatch")
 WORKING_STATES = ("dispatched", "handling", "handled", "verified")
+# what a direct call may not send: answered 400 (request_guard), never repeating the value
+BAD_VIEW = "invalid map view or layer option / 地图视图或图层选项有误"
+BAD_INPUT = "invalid wall screen input / 大屏请求内容有误"
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+_BANNER_KEY = re.compile(r"(event|alarm|overdue):([0-9]{1,18})")
+
+
+def _number(value) -> bool:
+    """A finite JSON number (a boolean is not one)."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _object_id(value) -> int:
+    """A database id from the browser, or 400."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+        raise InvalidInput(BAD_INPUT)
+    return value
+
+
+def _strings(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
 
 clientside_callback(
     ClientsideFunction("wall", "poll"),
@@ -68,12 +94,18 @@ def viewport_from_map(view: dict | None) -> Viewport | None:
     """The WGS84 viewport of what the map shows (in GCJ-02 over a GCJ-02 basemap)."""
     if not view:
         return None
-    west, south, east, north, zoom = (view[k] for k in ("west", "south", "east", "north", "zoom"))
+    keys = ("west", "south", "east", "north", "zoom")
+    if not isinstance(view, dict) or not all(_number(view.get(k)) for k in keys):
+        raise InvalidInput(BAD_VIEW)
+    west, south, east, north, zoom = (view[k] for k in keys)
     if overlays_need_gcj02():
         (west, east), (south, north) = gcj02_to_wgs84([west, east], [south, north])
     viewport = Viewport(max(float(west), -180), max(float(south), -90), min(float(east), 180),
                         min(float(north), 90), int(round(zoom)))
-    return viewport.checked().padded(VIEWPORT_PADDING)
+    try:
+        return viewport.checked().padded(VIEWPORT_PADDING)
+    except BadRequest as exc:  # its message names the rule, not the value
+        raise InvalidInput(f"{BAD_VIEW} ({exc})") from None
 
 
 def _register_layer(name: str) -> None:
@@ -87,15 +119,23 @@ def _register_layer(name: str) -> None:
     def load(request):
         """The layer's features for the view the browser asked for (assets/wall.js decides
         when: a shown layer whose view, options or live topic changed)."""
+        if request is not None and not isinstance(request, dict):
+            raise InvalidInput(BAD_VIEW)
         viewport = viewport_from_map((request or {}).get("view"))
         if viewport is None:
             return [no_update] * len(outputs)
         options = {"window": request.get("window")} if layer is HEATMAP else {}
+        if options.get("window") not in (None, "", *HEATMAP.options["window"]):
+            raise InvalidInput(BAD_VIEW)
         if viewport.zoom < layer.min_zoom:
             data = EMPTY_DATA
         else:
-            with scoped(current_scope()) as conn:
-                data = base64.b64encode(features_geobuf(conn, layer, viewport, options)).decode()
+            try:
+                with scoped(current_scope()) as conn:
+                    data = base64.b64encode(
+                        features_geobuf(conn, layer, viewport, options)).decode()
+            except BadRequest as exc:
+                raise InvalidInput(f"{BAD_VIEW} ({exc})") from None
         if layer is HEATMAP:
             window = options["window"] or HEATMAP.options["window"][0]
             return [data, {"pane": "wall-heat", "top": HEAT_TOP.get(window, 12)}]
@@ -110,6 +150,8 @@ for _name in VIEWPORT_LAYERS:
           prevent_initial_call=True)
 def colour_buildings(colour: str):
     """Recolour the buildings already drawn; no new data needed."""
+    if not isinstance(colour, str) or colour not in BUILDING_COLOURS:
+        raise InvalidInput(BAD_INPUT)
     return {"pane": "wall-buildings", "colour": colour}
 
 
@@ -132,7 +174,10 @@ _BANNER_KINDS = {"urgent": "紧急事件", "sensor_alarm": "感知告警", "over
 
 
 def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]]:
-    fresh = [item for item in items if item["key"] not in set(acknowledged or [])]
+    # kept in the browser's local storage: whatever else it holds is ignored, not trusted
+    seen = {key for key in acknowledged if isinstance(key, str)} if isinstance(
+        acknowledged, list) else set()
+    fresh = [item for item in items if item["key"] not in seen]
     if not fresh:
         return [], []
     shown = fresh[:3]
@@ -164,6 +209,8 @@ def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]
 def refresh_rail(live, acknowledged, _minute):
     """Counters, feed and banner, again whenever events or sensors changed, and each minute
     (a case running out of time changes nothing in the database)."""
+    if live is not None and not (isinstance(live, dict) and _strings(live.get("changed", []))):
+        raise InvalidInput(BAD_INPUT)
     if ctx.triggered_id == "wall-live" and live and not (
             {"event", "sensor"} & set(live.get("changed", []))):
         return [no_update] * 10
@@ -193,6 +240,8 @@ def acknowledge(clicks, keys):
     """Hide what the banner shows now; only keys still in the banner are kept (no growth)."""
     if not clicks:
         return no_update
+    if keys is not None and not _strings(keys):
+        raise InvalidInput(BAD_INPUT)
     return keys or []
 
 
@@ -205,10 +254,10 @@ def _event_card(conn, event: dict) -> list:
     residents = nearby.key_groups_near(conn, event_id)
     names_allowed = current_user.can(Capability.LOOKUP_PERSON)
     if names_allowed and residents:
-        users.audit(conn, action="nearby_residents", user=current_user.user,
-                    object_kind="event", object_id=str(event_id), ip=request.remote_addr,
-                    user_agent=request.headers.get("User-Agent"),
-                    details={"people": len({r["person_id"] for r in residents})})
+        users.audit_session(conn, action="nearby_residents", object_kind="event",
+                            object_id=str(event_id), ip=request.remote_addr,
+                            user_agent=request.headers.get("User-Agent"),
+                            details={"people": len({r["person_id"] for r in residents})})
     return wall_cards.event_card(event, cameras, staff, residents if names_allowed else None,
                                  wall_cards.resident_counts(residents))
 
@@ -223,13 +272,22 @@ def _clicked(trigger, value) -> tuple[str, int, bool] | None:
     """(kind, id, whether to fly there) of what was clicked; None for a re-render."""
     if not value:
         return None
-    if isinstance(trigger, dict) and trigger.get("type") == "wall-feed-item":
-        return "events", int(trigger["id"]), True
-    if isinstance(trigger, dict) and trigger.get("type") == "wall-banner-item":
-        prefix, _, raw_id = trigger["key"].partition(":")
-        return ("alarms" if prefix == "alarm" else "events"), int(raw_id), True
-    kind = trigger["name"]
-    return ("events" if kind == "dispatch" else kind), int(value["properties"]["id"]), False
+    if not isinstance(trigger, dict):
+        raise InvalidInput(BAD_INPUT)
+    if trigger.get("type") == "wall-feed-item":
+        return "events", _object_id(trigger.get("id")), True
+    if trigger.get("type") == "wall-banner-item":
+        key = trigger.get("key")
+        found = _BANNER_KEY.fullmatch(key) if isinstance(key, str) else None
+        if found is None:
+            raise InvalidInput(BAD_INPUT)
+        kind = "alarms" if found.group(1) == "alarm" else "events"
+        return kind, _object_id(int(found.group(2))), True
+    kind = trigger.get("name")
+    properties = value.get("properties") if isinstance(value, dict) else None
+    if kind not in CARD_LAYERS or not isinstance(properties, dict):
+        raise InvalidInput(BAD_INPUT)
+    return ("events" if kind == "dispatch" else kind), _object_id(properties.get("id")), False
 
 
 @callback(
@@ -245,6 +303,8 @@ def _clicked(trigger, value) -> tuple[str, int, bool] | None:
 def show_card(*args):
     """The card of what was clicked on the map, in the feed or in the banner."""
     value = ctx.triggered[0]["value"] if ctx.triggered else None
+    if args[-1] is not None and not _number(args[-1]):  # the map's zoom
+        raise InvalidInput(BAD_INPUT)
     if ctx.triggered_id == "wall-card-close":
         return ([], True, no_update) if value else (no_update,) * 3
     clicked = _clicked(ctx.triggered_id, value)

@@ -42,10 +42,15 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    """An engine whose connections see OneMap's schema first and PostGIS (in public) second."""
+    """An engine whose connections see OneMap's schema first and PostGIS (in public) second.
+
+    Its errors never carry the statement's parameters (names, phones, search text): an error
+    message may end up in a log. A server that does not answer fails a connection in seconds
+    (the web app then answers 503) instead of holding a request until the worker is killed."""
+    kwargs["hide_parameters"] = True
     return create_engine(
         url,
-        connect_args={"options": f"-c search_path={SCHEMA},public"},
+        connect_args={"options": f"-c search_path={SCHEMA},public", "connect_timeout": 10},
         pool_pre_ping=True,
         **kwargs,
     )

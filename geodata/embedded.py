@@ -211,6 +211,11 @@ class EmbeddedPostgres:
             f"full_page_writes = {'on' if self.fsync else 'off'}\n"
             "timezone = 'Asia/Shanghai'\n"
             "log_min_duration_statement = 1000\n"
+            # the server log keeps no personal data: no bound values with slow or failing
+            # statements, no DETAIL lines ("Failing row contains (...)" quotes the row)
+            "log_parameter_max_length = 0\n"
+            "log_parameter_max_length_on_error = 0\n"
+            "log_error_verbosity = terse\n"
         )
         self._give_to_server_user(conf)
 
@@ -278,22 +283,27 @@ class EmbeddedPostgres:
 
     def login_for(self, role: str) -> str:
         """Let an existing role log in with a password of its own (kept in root/<role>.password);
-        returns the password. The web app logs in as its role this way, so it can never act as
+        returns the password. The web app logs in as its roles this way, so it can never act as
         the owner, not even with RESET ROLE."""
         import psycopg
         from psycopg import sql
 
         path = self.root / f"{role}.password"
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_hex(16) + "\n")
-        password = path.read_text().strip()
+        password = self.known_login(role) or secrets.token_hex(16)
         with psycopg.connect(self.libpq_url(), autocommit=True) as conn:
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                 raise EmbeddedError(f"role {role} does not exist yet: run `onemap db migrate`")
             conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
                 sql.Identifier(role), sql.Literal(password)))
+        if not path.exists():  # written once the role accepts it, so a file means a login
+            path.touch(mode=0o600)
+            path.write_text(password + "\n")
         return password
+
+    def known_login(self, role: str) -> str | None:
+        """The password `login_for` gave the role, or None when it has given none yet."""
+        path = self.root / f"{role}.password"
+        return path.read_text().strip() if path.exists() else None
 
     def sqlalchemy_url(self) -> str:
         """The same address for SQLAlchemy with psycopg 3."""

@@ -60,8 +60,12 @@ def role_login_url(role: str, settings: Settings | None = None) -> str | None:
         return configured
     if s.embedded:
         cluster = embedded_cluster(s)
-        cluster.start()
-        password = cluster.login_for(role)
+        # a web worker must not start a cluster someone stopped on purpose: once the role
+        # has its login, only the URL is needed
+        password = cluster.known_login(role)
+        if password is None:
+            cluster.start()
+            password = cluster.login_for(role)
         return cluster.libpq_url(user=role, password=password).replace(
             "postgresql://", "postgresql+psycopg://", 1)
     return None

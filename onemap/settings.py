@@ -48,6 +48,12 @@ class Settings(BaseSettings):
         "app logs in as the owner and switches to onemap_app with SET ROLE. The embedded "
         "cluster needs neither: it gives onemap_app a password of its own.",
     )
+    auth_database_url: str | None = Field(
+        default=None,
+        description="With ONEMAP_DATABASE_URL: the URL sign-in and sessions use, logging in as "
+        "the role onemap_auth (LOGIN, created by the migrations; give it a password). Unset: "
+        "the owner with SET ROLE. The embedded cluster gives onemap_auth a password of its own.",
+    )
     pg_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "pg",
         description="Folder of the embedded cluster (data, socket, log, password).",
@@ -95,11 +101,25 @@ class Settings(BaseSettings):
         default=12.0,
         description="A session ends after this many hours without a request (a shift).",
     )
+    session_max_hours: float = Field(
+        default=24.0,
+        description="A session ends this many hours after sign-in, however busy it is.",
+    )
     login_rate_limit: str = Field(
         default="10 per minute", description="Login attempts allowed per address."
     )
     lookup_rate_limit: str = Field(
         default="120 per minute", description="Person look-ups allowed per user."
+    )
+    lookup_miss_limit: str = Field(
+        default="30 per day",
+        description="Person look-ups and searches that find nobody, per user, before the "
+        "user's look-ups are locked until an administrator unlocks them (enumeration).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, gt=0,
+        description="Largest request body accepted (1 MB); a larger one is answered 413 "
+        "before it is read, with or without Content-Length.",
     )
 
     basemap: str = Field(
@@ -125,7 +145,7 @@ class Settings(BaseSettings):
             raise ValueError(f"ONEMAP_BASEMAP must be one of {', '.join(BASEMAPS)}")
         return value
 
-    @field_validator("database_url", "app_database_url")
+    @field_validator("database_url", "app_database_url", "auth_database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         """Accept only PostgreSQL URLs and make SQLAlchemy use psycopg 3."""

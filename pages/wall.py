@@ -26,13 +26,11 @@ from pages.map_parts import (
     initial_view,
 )
 from pages.shell import not_permitted
-from pages.wall_ids import layer_id, request_id
+from pages.wall_ids import BUILDING_COLOURS, layer_id, request_id
 
 dash.register_page(__name__, path="/wall", title="OneMap 一张图 · 指挥大屏", name="指挥大屏")
 
 DEFAULT_LAYERS = ("district", "street", "community", "labels", "heatmap", "sensors", "events")
-BUILDING_COLOURS = {"use": ("用途", "use"), "residents": ("人口", "residents"),
-                    "key_group": ("重点人群", "key groups")}
 
 # pane (drawing order) and drawing functions (assets/wall.js) per viewport layer
 _PANES = {"heatmap": ("wall-heat", 350), "buildings": ("wall-buildings", 380),
@@ -116,6 +114,8 @@ def layout(**query) -> html.Div:
     with scoped(scope) as conn:
         bounds = unit_bounds(conn, scope.code)
         boundaries = [(layer, boundary_geojson(conn, layer)) for layer in BOUNDARY_LAYERS]
+    # a key given twice arrives as a list (dash's query parsing): such a value is ignored
+    query = {key: value for key, value in query.items() if isinstance(value, str)}
     shown = set((query.get("layers") or ",".join(DEFAULT_LAYERS)).split(","))
     colour = query.get("colour") if query.get("colour") in BUILDING_COLOURS else "use"
     window = query.get("window") if query.get("window") in HEAT_WINDOWS else HEATMAP.options[

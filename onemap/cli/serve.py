@@ -10,6 +10,9 @@ import typer
 from geodata.db import database_url
 from onemap.settings import PROJECT_ROOT, get_settings
 
+# address, time, method, path (without its query string), status, bytes, milliseconds
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+
 
 def serve(
     host: str = typer.Option(None, help="Address to listen on [default: ONEMAP_HOST]."),
@@ -32,5 +35,8 @@ def serve(
         "--threads", "8",
         "--timeout", "120",
         "--log-level", settings.log_level.lower(),
+        # if an access log is turned on (GUNICORN_CMD_ARGS="--access-logfile -"), it holds no
+        # query strings or referers: they can carry what users typed (a name, a search)
+        "--access-logformat", ACCESS_LOG_FORMAT,
         "--no-control-socket",  # several instances (a test run beside `make run`) must not clash
     ])

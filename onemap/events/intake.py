@@ -56,6 +56,11 @@ def _text(payload: dict, name: str, limit: int, errors: dict, required: bool = F
     return value
 
 
+def _is_number(value) -> bool:
+    """A JSON number: int or float, never a boolean (bool is an int in Python)."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def parse_report(payload: dict, *, default_channel: str) -> EventReport:
     """Check a JSON body; raise InvalidReport naming every bad field at once."""
     errors: dict[str, str] = {}
@@ -69,16 +74,19 @@ def parse_report(payload: dict, *, default_channel: str) -> EventReport:
     reporter_phone = _text(payload, "reporter_phone", 20, errors)
     external_ref = _text(payload, "external_ref", 64, errors)
     channel = payload.get("channel", default_channel)
-    if channel not in CHANNELS:
+    if not isinstance(channel, str) or channel not in CHANNELS:
         errors["channel"] = f"one of {', '.join(CHANNELS)}"
     level = payload.get("level")
-    if level is not None and level not in EVENT_LEVELS:
-        errors["level"] = "1 to 5 / 一至五级"
-    crs = str(payload.get("crs", "wgs84")).lower()
+    # true == 1 and 1.0 == 1 in Python: only a whole number (not a boolean) is a level
+    if level is not None and not (_is_number(level) and isinstance(level, int)
+                                  and level in EVENT_LEVELS):
+        errors["level"] = "a whole number 1 to 5 / 一至五级整数"
+    crs = payload.get("crs", "wgs84")
+    crs = crs.lower() if isinstance(crs, str) else None
     if crs not in CRS_CHOICES:
         errors["crs"] = f"one of {', '.join(CRS_CHOICES)}"
     lon, lat = payload.get("lon"), payload.get("lat")
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lon, lat)):
+    if not all(_is_number(v) for v in (lon, lat)):
         errors["lon/lat"] = "numbers are required / 须提供经纬度"
     elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
         errors["lon/lat"] = "out of range / 超出范围"

@@ -44,7 +44,8 @@ def plan(state: str, action_name: str, staff_id: int | None = None) -> Action:
     """The action to apply to a case in `state`, or TransitionRefused naming what is allowed."""
     action = ACTIONS.get(action_name)
     if action is None:
-        raise TransitionRefused(f"unknown action {action_name!r}; one of {', '.join(ACTIONS)}")
+        # never repeat the unknown name: it is whatever the client sent, of any length
+        raise TransitionRefused(f"unknown action; one of {', '.join(ACTIONS)}")
     if state not in action.from_states:
         allowed = [a.name for a in ACTIONS.values() if state in a.from_states]
         raise TransitionRefused(

@@ -1,9 +1,11 @@
 """Events over HTTP: POST /api/events (intake) and POST /api/events/<id>/transitions.
 
-Idempotent by (channel, external_ref): sending the same report twice returns the event the
-first one made. The answer is sent only after the transaction holding the event, its first
-history row and the audit row has committed: an acknowledged report is never lost. The same
-holds for every later step of the loop: state, history row and audit row commit together.
+Idempotent by (channel, sender, external_ref): the same sender sending the same report twice
+gets the event the first one made; another sender's reference is no concern of theirs (and
+reusing it reveals nothing). The answer is sent only after the transaction holding the event,
+its first history row and the audit row has committed: an acknowledged report is never lost.
+The same holds for every later step of the loop: state, history row and audit row commit
+together.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from onemap.access.roles import Capability
 from onemap.events import lifecycle
 from onemap.events.intake import InvalidReport, parse_report
 
-from .auth import current_scope
+from .auth import current_scope, refused
 
 api = Blueprint("events", __name__, url_prefix="/api/events")
 
@@ -31,7 +33,7 @@ def _error(status: int, message: str, **extra):
 @api.post("")
 def report():
     """Register a reported event in the reporter's scope; 201 new, 200 already known."""
-    if not current_user.can(Capability.REPORT_EVENT):
+    if refused(Capability.REPORT_EVENT):
         return _error(403, "not permitted for your role / 无此权限")
     try:
         parsed = parse_report(request.get_json(silent=True), default_channel="grid_worker")
@@ -42,10 +44,10 @@ def report():
             known = events.existing(conn, parsed.channel, parsed.external_ref)
             if known is None:
                 made = events.register(conn, parsed, current_user.user.id)
-                users.audit(conn, action="event_report", user=current_user.user,
-                            object_kind="event", object_id=str(made["id"]),
-                            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                            details={"to_state": "reported", "channel": parsed.channel})
+                users.audit_session(conn, action="event_report", object_kind="event",
+                                    object_id=str(made["id"]), ip=request.remote_addr,
+                                    user_agent=request.headers.get("User-Agent"),
+                                    details={"to_state": "reported", "channel": parsed.channel})
     except events.UnknownCategory as exc:
         return _error(400, "invalid report / 上报内容有误",
                       fields={"category_code": f"unknown category {exc}"})
@@ -70,10 +72,11 @@ def report():
 def move(event_id: int):
     """Move a case along the loop: {"action", "note"?, "staff_id"?}. 200 with the new state;
     404 alike for missing and out-of-scope cases; 409 when the action does not apply now."""
-    if not current_user.can(Capability.HANDLE_EVENT):
+    if refused(Capability.HANDLE_EVENT):
         return _error(403, "not permitted for your role / 无此权限")
     body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+    if (not isinstance(body, dict) or not isinstance(body.get("action"), str)
+            or body["action"] not in lifecycle.ACTIONS):  # 400 listing them, never echoing it
         return _error(400, "invalid request / 请求内容有误",
                       fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
     staff_id, note = body.get("staff_id"), body.get("note")
@@ -86,11 +89,11 @@ def move(event_id: int):
         with scoped(current_scope()) as conn:
             moved = events.transition(conn, event_id, body["action"], current_user.user.id,
                                       note, staff_id)
-            users.audit(conn, action=f"event_{moved['action']}", user=current_user.user,
-                        object_kind="event", object_id=str(event_id), ip=request.remote_addr,
-                        user_agent=request.headers.get("User-Agent"),
-                        details={"from_state": moved["from_state"], "to_state": moved["state"],
-                                 "staff_id": staff_id})
+            users.audit_session(conn, action=f"event_{moved['action']}", object_kind="event",
+                                object_id=str(event_id), ip=request.remote_addr,
+                                user_agent=request.headers.get("User-Agent"),
+                                details={"from_state": moved["from_state"],
+                                         "to_state": moved["state"], "staff_id": staff_id})
     except events.NoSuchEvent:
         return _error(404, "no such event in your area / 您的管辖范围内无此事件")
     except events.NoSuchStaff:

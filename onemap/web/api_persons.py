@@ -25,7 +25,8 @@ from onemap.access.masking import SearchRefused, mask_person, search_mode
 from onemap.access.roles import Capability
 from onemap.settings import get_settings
 
-from .auth import current_scope, limiter, require
+from .auth import current_scope, limiter, refused, require
+from .request_guard import InvalidInput
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
 MIN_PURPOSE = 4
@@ -104,7 +105,7 @@ def search():
     try:
         mode = search_mode(query, may_unmask=current_user.can(Capability.UNMASK_PERSON))
     except SearchRefused as exc:
-        require(Capability.UNMASK_PERSON)  # audits the refusal, then answers 403
+        refused(Capability.UNMASK_PERSON)  # the audit row names the missing right
         return jsonify(error=str(exc)), 403
     with scoped(current_scope()) as conn:
         found = people.search(conn, query, mode)
@@ -137,7 +138,9 @@ def unmask(person_id: int):
 
 
 @api.errorhandler(400)
-def _bad_request(_error):
+def _bad_request(error):
+    if isinstance(error, InvalidInput):  # the request guard already said what is wrong
+        return jsonify(error=error.description), 400
     return jsonify(error="a JSON object is expected / 须为 JSON 对象"), 400
 
 

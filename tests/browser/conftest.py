@@ -57,6 +57,20 @@ def serving(env: dict):
         process.terminate()
         process.wait(timeout=30)
         log.close()
+    assert_clean_log(Path(log.name))
+
+
+# what a server's log must never hold, whatever a test sent it: SQLAlchemy's bound values,
+# a mainland mobile number or a citizen ID (personal data), an unhandled exception
+_LOG_LEAKS = re.compile(r"\[parameters:|(?<![0-9])1[3-9][0-9]{9}(?![0-9])"
+                        r"|(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])|Traceback \(most recent call")
+
+
+def assert_clean_log(path: Path) -> None:
+    """Fail when the server's log holds personal data, bound parameters or a traceback."""
+    for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+        found = _LOG_LEAKS.search(line)
+        assert found is None, f"{path}:{number}: the log holds {found.group(0)[:4]!r}…"
 
 
 @pytest.fixture(scope="session")

@@ -123,3 +123,28 @@ def test_bad_reports_and_wrong_roles_are_refused(live_server, grids):
         assert status == 403, username
     assert Client(live_server).request("POST", "/api/events", json_body={},
                                        headers={"Origin": live_server})[0] == 401
+
+
+def test_another_senders_reference_reveals_nothing(live_server, grids, engine):
+    """The outside test: a grid worker reusing another area's `external_ref` got a 500, which
+    told them the reference existed. References are the sender's own now: the duty officer's
+    hotline ticket elsewhere in the district does not stop, or show through, the grid worker's
+    report with the same number."""
+    codes, boxes = grids
+    elsewhere, mine = _inside(boxes[codes["grid"][3]]), _inside(boxes[codes["grid"][0]])
+    status, theirs = _post(_signed_in(live_server, "duty"), {
+        "title": "热线工单", "category_code": "E0102", "lon": elsewhere[0], "lat": elsewhere[1],
+        "channel": "hotline_12345", "external_ref": "12345-0042"})
+    assert status == 201
+    worker = _signed_in(live_server, "gridworker")
+    report = {"title": "暴露垃圾", "category_code": "E0102", "lon": mine[0], "lat": mine[1],
+              "channel": "hotline_12345", "external_ref": "12345-0042"}
+    status, answer = _post(worker, report)
+    assert status == 201 and answer["id"] != theirs["id"]
+    assert answer["grid_code"] == codes["grid"][0]
+    again_status, again = _post(worker, report)  # and the worker's own retry is still one event
+    assert (again_status, again["id"]) == (200, answer["id"])
+    assert _count(engine, "SELECT count(*) FROM event WHERE external_ref = '12345-0042'") == 2
+    reporters = _count(engine, "SELECT count(DISTINCT reported_by_user_id) FROM event"
+                               " WHERE external_ref = '12345-0042'")
+    assert reporters == 2

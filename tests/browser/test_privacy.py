@@ -112,7 +112,7 @@ def test_a_full_id_search_does_not_confirm_anything_for_a_role_that_may_not_unma
     for person in sample[:5]:
         status, body = _search(analyst, person["id_number"])
         assert status == 403
-        assert person["name"][1:] not in body and str(person["id"]) not in body
+        assert set(json.loads(body)) == {"error"}  # nothing about anybody
     with owner.connect() as conn:
         after = conn.execute(text("SELECT count(*) FROM onemap.audit_log WHERE action ="
                                   " 'refused' AND object_id = 'unmask_person'")).scalar()

@@ -38,3 +38,22 @@ def test_gcj02_coordinates_are_shifted_back():
     report = parse_report(dict(GOOD, lon=float(shifted[0]), lat=float(shifted[1]), crs="gcj02"),
                           default_channel="wechat")
     assert abs(report.lon - 123.45) < 1e-7 and abs(report.lat - 41.79) < 1e-7
+
+
+@pytest.mark.parametrize("level", [True, False, 1.0, 2.5, "1", [1], {"1": 1}])
+def test_a_level_is_a_whole_number_never_a_boolean(level):
+    """true == 1 in Python: a JSON boolean used to pass as level 1 and fail in the database."""
+    with pytest.raises(InvalidReport) as caught:
+        parse_report(dict(GOOD, level=level), default_channel="inspector")
+    assert set(caught.value.errors) == {"level"}
+    assert parse_report(dict(GOOD, level=2), default_channel="inspector").level == 2
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("lon", True), ("lat", False), ("channel", {"a": 1}), ("channel", ["inspector"]),
+    ("crs", True), ("crs", ["wgs84"]),
+])
+def test_other_fields_refuse_values_of_the_wrong_type(field, value):
+    with pytest.raises(InvalidReport) as caught:
+        parse_report(dict(GOOD, **{field: value}), default_channel="inspector")
+    assert set(caught.value.errors) == {"lon/lat" if field in ("lon", "lat") else field}

@@ -47,5 +47,11 @@ def test_unknown_actions_are_refused_with_the_list():
         plan("reported", "approve")
 
 
+def test_an_unknown_action_is_not_repeated_back():
+    with pytest.raises(TransitionRefused) as caught:
+        plan("reported", "approve-" + "x" * 10_000)
+    assert "approve" not in str(caught.value) and len(str(caught.value)) < 200
+
+
 def test_closure_kind_follows_the_time_limit():
     assert closure_kind(False) == "normal" and closure_kind(True) == "overdue"
