@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from datetime import date
 
@@ -16,7 +17,7 @@ from geodata.queries import audit
 from geodata.scope import scoped
 from onemap.access.masking import mask_audit_details
 from onemap.access.roles import Capability
-from onemap.web.auth import current_scope, current_user
+from onemap.web.auth import current_scope, current_user, refused
 from onemap.web.request_guard import InvalidInput
 
 HEADERS = {"at": "时间 Time", "username": "用户 User", "action": "操作 Action",
@@ -26,7 +27,8 @@ EXPORT_LIMIT = 100_000
 
 
 def _allowed() -> None:
-    if not current_user.is_authenticated or not current_user.can(Capability.VIEW_AUDIT):
+    """Callbacks are URLs anyone signed in can call: refuse (and audit) all but admins."""
+    if not current_user.is_authenticated or refused(Capability.VIEW_AUDIT):
         raise PreventUpdate
 
 
@@ -101,6 +103,8 @@ def _shown(row) -> list:
 def _cell(value) -> str:
     if value is None:
         return ""
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     if hasattr(value, "strftime"):
         return value.strftime("%Y-%m-%d %H:%M:%S")
     return str(value)

@@ -43,6 +43,16 @@ VALUES (:hash, :user_id, :scope, :capabilities, :kind, :agent, :ip,
   now() + make_interval(secs => :idle), now() + make_interval(secs => :lifetime))
 """
 
+# sessions long over are no use to anyone (sign-ins and sign-outs are in the audit log)
+KEEP_ENDED_DAYS = 30
+_SWEEP = f"""
+DELETE FROM onemap.web_session WHERE id IN (
+  SELECT id FROM onemap.web_session
+  WHERE coalesce(ended_at, least(expires_at, idle_until))
+        < now() - interval '{KEEP_ENDED_DAYS} days'
+  LIMIT 1000)
+"""
+
 _LOAD = f"""
 SELECT s.user_agent_hash, s.last_seen_at < now() - interval '{TOUCH_EVERY_SECONDS} seconds'
          AS stale,
@@ -74,6 +84,7 @@ def open_session(conn: Connection, user: User, *, capabilities: Iterable[str],
                  scope_code: str | None = None, kind: str = "web") -> str:
     """Start a session for `user`; returns the token (the only copy: it goes in the cookie)."""
     token = secrets.token_urlsafe(32)
+    conn.execute(text(_SWEEP))
     conn.execute(text(_OPEN), {
         "hash": token_hash(token), "user_id": user.id,
         "scope": user.scope_code if scope_code is None else scope_code,

@@ -10,7 +10,7 @@ COLUMNS = ("at", "username", "action", "object_kind", "object_id", "purpose", "i
 
 _SEARCH = """
 SELECT at, username, action, object_kind, object_id, purpose, host(ip) AS ip,
-       details::text AS details
+       details
 FROM onemap.audit_log
 WHERE (CAST(:username AS text) IS NULL OR lower(username) = lower(:username))
   AND (CAST(:action AS text) IS NULL OR action = :action)

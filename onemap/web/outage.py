@@ -47,7 +47,7 @@ UNAVAILABLE_PAGE = f"""<!doctype html>
 <title>数据库暂不可用 · Database unavailable</title>
 <style>body{{margin:0;font-family:sans-serif;background:#0b1a2b;color:#e3eaf2;display:flex;
 align-items:center;justify-content:center;min-height:100vh}}main{{text-align:center}}
-h1{{color:#ff8a80;font-size:1.6em}}p{{color:#9fb3c8}}</style></head>
+h1{{color:#ff8a80;font-size:2.4em}}p{{color:#9fb3c8;font-size:1.3em}}</style></head>
 <body><main><h1>数据库暂不可用 · Database unavailable</h1>
 <p>系统正在重试，本页将自动刷新。<br>The server is retrying; this page reloads by itself.</p>
 </main></body></html>

@@ -87,3 +87,44 @@ def test_calling_the_callback_directly_yields_nothing_for_other_roles(live_serve
     status, _h, body, _ = admin.request("POST", "/_dash-update-component", json_body=payload,
                                         headers=admin.same_origin())
     assert status == 200 and "login" in json.dumps(json.loads(body))
+
+
+def _refusals(engine, capability: str) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'refused'"
+                                 " AND object_id = :c"), {"c": capability}).scalar()
+
+
+def test_refused_visits_and_callback_calls_are_audited(live_server, page, engine):
+    before = _refusals(engine, "view_audit")
+    test_other_roles_are_not_let_in(live_server, page)  # the page, as a duty officer
+    test_calling_the_callback_directly_yields_nothing_for_other_roles(live_server)  # a leader
+    assert _refusals(engine, "view_audit") == before + 2
+    with engine.connect() as conn:
+        who = conn.execute(text("SELECT username FROM audit_log WHERE action = 'refused'"
+                                " AND object_id = 'view_audit' ORDER BY id DESC LIMIT 2"))
+        assert sorted(who.scalars()) == ["duty", "leader"]
+
+
+def test_administrators_see_the_people_others_searched_for_masked(live_server, page, engine):
+    searched = "210103196806020416"  # a whole ID number, as a grid worker may search
+    worker = Client(live_server)
+    assert worker.sign_in("gridworker")[0] == 302
+    status, _h, _b, _c = worker.request("POST", "/api/persons/search", json_body={"q": searched},
+                                        headers=worker.same_origin())
+    assert status == 200
+    with engine.connect() as conn:  # the log itself keeps what was searched
+        assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'person_search'"
+                                 " AND details->>'query' = :q"), {"q": searched}).scalar() >= 1
+    sign_in(page, live_server, "admin")
+    page.goto(live_server + "/admin/audit")
+    page.wait_for_selector(".audit-table table")
+    page.fill("#audit-username", "gridworker")
+    page.press("#audit-username", "Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')]"
+        ".every(td => td.textContent === 'gridworker') &&"
+        " document.querySelector('.audit-table').innerText.includes('person_search')")
+    shown = page.inner_text(".audit-table")
+    assert "210103********0416" in shown
+    assert searched not in shown and "19680602" not in shown

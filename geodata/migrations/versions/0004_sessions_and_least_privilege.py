@@ -272,7 +272,7 @@ def _privileges() -> None:
         GRANT USAGE ON SCHEMA onemap TO {AUTH_ROLE};
         GRANT SELECT ON onemap.app_user TO {AUTH_ROLE};
         GRANT UPDATE (last_login_at) ON onemap.app_user TO {AUTH_ROLE};
-        GRANT SELECT, INSERT, UPDATE ON onemap.web_session TO {AUTH_ROLE};
+        GRANT SELECT, INSERT, UPDATE, DELETE ON onemap.web_session TO {AUTH_ROLE};
         GRANT USAGE ON SEQUENCE onemap.web_session_id_seq TO {AUTH_ROLE};
         GRANT INSERT ON onemap.audit_log TO {AUTH_ROLE};
         GRANT USAGE ON SEQUENCE onemap.audit_log_id_seq TO {AUTH_ROLE};
