@@ -227,6 +227,20 @@ class Client:
         return status, headers, body
 
 
+def audit_table_call(username=None, since=None, until=None, changed: str | None = None) -> dict:
+    """The audit page's table callback (callbacks/audit.py) as Dash's renderer posts it."""
+    return {
+        "output": "..audit-table.children...audit-count.children..",
+        "outputs": [{"id": "audit-table", "property": "children"},
+                    {"id": "audit-count", "property": "children"}],
+        "inputs": [{"id": "audit-username", "property": "value", "value": username},
+                   {"id": "audit-action", "property": "value", "value": None},
+                   {"id": "audit-since", "property": "value", "value": since},
+                   {"id": "audit-until", "property": "value", "value": until}],
+        "changedPropIds": [f"{changed}.value"] if changed else [], "state": [],
+    }
+
+
 # the demo users `onemap demo` creates (etl/demo/users.py); their passwords are in the README
 DEMO_PASSWORDS = {"duty": "duty-demo-2017", "leader": "leader-demo-2017",
                   "analyst": "analyst-demo-2017", "gridworker": "grid-demo-2017",

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import text
 
-from tests.browser.conftest import Client, sign_in
+from tests.browser.conftest import Client, audit_table_call, sign_in
 
 MARKUP = '<img src=x onerror="alert(1)">'
 
@@ -68,16 +68,7 @@ def test_other_roles_are_not_let_in(live_server, page):
 def test_calling_the_callback_directly_yields_nothing_for_other_roles(live_server):
     client = Client(live_server)
     client.sign_in("leader")
-    payload = {
-        "output": "..audit-table.children...audit-count.children..",
-        "outputs": [{"id": "audit-table", "property": "children"},
-                    {"id": "audit-count", "property": "children"}],
-        "inputs": [{"id": "audit-username", "property": "value", "value": None},
-                   {"id": "audit-action", "property": "value", "value": None},
-                   {"id": "audit-since", "property": "value", "value": None},
-                   {"id": "audit-until", "property": "value", "value": None}],
-        "changedPropIds": [], "state": [],
-    }
+    payload = audit_table_call()
     status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
                                          headers=client.same_origin())
     assert status == 204, body

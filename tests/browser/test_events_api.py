@@ -9,7 +9,12 @@ from sqlalchemy import text
 
 from etl.coordinates import wgs84_to_gcj02
 from tests.browser.conftest import Client
-from tests.fixtures.hierarchy import grid_box, insert_hierarchy
+from tests.fixtures.hierarchy import (
+    grid_box,
+    insert_hierarchy,
+    insert_rubbish_category,
+    remove_events_and_hierarchy,
+)
 
 MARKUP = '<img src=x onerror="alert(1)">'
 
@@ -19,18 +24,11 @@ def grids(engine, demo_users):
     """The hierarchy and one category; events made here are removed afterwards."""
     with engine.begin() as conn:
         codes = insert_hierarchy(conn)
-        conn.execute(text("INSERT INTO event_category (code, kind, name_zh, default_level)"
-                          " VALUES ('E0102', 'event', '暴露垃圾', 5)"))
+        insert_rubbish_category(conn)
         boxes = {g: grid_box(conn, g) for g in codes["grid"]}
     yield codes, boxes
     with engine.begin() as conn:
-        # history is append-only for everyone; only this throwaway database's owner lifts the
-        # guard, for the length of one transaction, to leave the session database clean
-        conn.execute(text("ALTER TABLE event_history DISABLE TRIGGER event_history_append_only"))
-        conn.execute(text("DELETE FROM event_history"))
-        conn.execute(text("ALTER TABLE event_history ENABLE TRIGGER event_history_append_only"))
-        for table in ("event", "event_category", "grid", "community", "street", "district"):
-            conn.execute(text(f"DELETE FROM {table}"))
+        remove_events_and_hierarchy(conn)
 
 
 def _inside(box) -> tuple[float, float]:

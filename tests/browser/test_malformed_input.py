@@ -10,11 +10,15 @@ import socket
 import urllib.request
 
 import pytest
-from sqlalchemy import text
 
 from onemap.events.lifecycle import ACTIONS
-from tests.browser.conftest import Client
-from tests.fixtures.hierarchy import grid_box, insert_hierarchy
+from tests.browser.conftest import Client, audit_table_call
+from tests.fixtures.hierarchy import (
+    grid_box,
+    insert_hierarchy,
+    insert_rubbish_category,
+    remove_events_and_hierarchy,
+)
 
 LIMIT = 1_048_576  # the default ONEMAP_MAX_BODY_BYTES
 MARKER = "ZQXMARKERQXZ"  # put in bad input; must not come back
@@ -26,17 +30,11 @@ def area(engine, demo_users):
     """The hierarchy and one category, so that reports reach the database; removed after."""
     with engine.begin() as conn:
         codes = insert_hierarchy(conn)
-        conn.execute(text("INSERT INTO event_category (code, kind, name_zh, default_level)"
-                          " VALUES ('E0102', 'event', '暴露垃圾', 5)"))
+        insert_rubbish_category(conn)
         x0, y0, x1, y1 = grid_box(conn, codes["grid"][0])
     yield {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}
     with engine.begin() as conn:
-        # history is append-only; only this throwaway database's owner lifts the guard
-        conn.execute(text("ALTER TABLE event_history DISABLE TRIGGER event_history_append_only"))
-        conn.execute(text("DELETE FROM event_history"))
-        conn.execute(text("ALTER TABLE event_history ENABLE TRIGGER event_history_append_only"))
-        for table in ("event", "event_category", "grid", "community", "street", "district"):
-            conn.execute(text(f"DELETE FROM {table}"))
+        remove_events_and_hierarchy(conn)
 
 
 @pytest.fixture(scope="module")
@@ -227,16 +225,7 @@ def test_an_unknown_action_is_refused_listing_the_actions_without_echoing_it(cli
 # -- 5. the audit page's filters --------------------------------------------------------------
 
 def _audit_call(username=None, since=None, until=None) -> dict:
-    return {
-        "output": "..audit-table.children...audit-count.children..",
-        "outputs": [{"id": "audit-table", "property": "children"},
-                    {"id": "audit-count", "property": "children"}],
-        "inputs": [{"id": "audit-username", "property": "value", "value": username},
-                   {"id": "audit-action", "property": "value", "value": None},
-                   {"id": "audit-since", "property": "value", "value": since},
-                   {"id": "audit-until", "property": "value", "value": until}],
-        "changedPropIds": ["audit-since.value"], "state": [],
-    }
+    return audit_table_call(username=username, since=since, until=until, changed="audit-since")
 
 
 @pytest.mark.parametrize("filters", [
