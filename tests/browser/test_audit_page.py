@@ -17,19 +17,27 @@ def _exports(engine) -> int:
                                  " AND object_kind = 'audit_log'")).scalar()
 
 
+def _admin_shows_rows_of(page, base: str, username: str, action: str) -> str:
+    """Sign in as the admin, filter the audit page by user, wait until only that user's rows
+    (one of them `action`) are shown; returns the table's text."""
+    sign_in(page, base, "admin")
+    page.goto(base + "/admin/audit")
+    page.wait_for_selector(".audit-table table")
+    page.fill("#audit-username", username)
+    page.press("#audit-username", "Enter")
+    page.wait_for_function(
+        "([user, action]) => [...document.querySelectorAll('.audit-table tbody tr')].length > 0"
+        " && [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')]"
+        ".every(td => td.textContent === user)"
+        " && document.querySelector('.audit-table').innerText.includes(action)",
+        arg=[username, action])
+    return page.inner_text(".audit-table")
+
+
 def test_the_admin_searches_and_exports_and_the_export_is_audited(live_server, page, engine,
                                                                    tmp_path):
     Client(live_server).sign_in("duty", "wrong-password-9")  # something to find
-    sign_in(page, live_server, "admin")
-    page.goto(live_server + "/admin/audit")
-    page.wait_for_selector(".audit-table table")
-    page.fill("#audit-username", "duty")
-    page.press("#audit-username", "Enter")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.audit-table tbody tr')].length > 0 &&"
-        " [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')]"
-        ".every(td => td.textContent === 'duty')")
-    assert "login_failed" in page.inner_text(".audit-table")
+    _admin_shows_rows_of(page, live_server, "duty", "login_failed")
     before = _exports(engine)
     with page.expect_download() as download:
         page.click("#audit-export")
@@ -107,15 +115,6 @@ def test_administrators_see_the_people_others_searched_for_masked(live_server, p
     with engine.connect() as conn:  # the log itself keeps what was searched
         assert conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'person_search'"
                                  " AND details->>'query' = :q"), {"q": searched}).scalar() >= 1
-    sign_in(page, live_server, "admin")
-    page.goto(live_server + "/admin/audit")
-    page.wait_for_selector(".audit-table table")
-    page.fill("#audit-username", "gridworker")
-    page.press("#audit-username", "Enter")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('.audit-table tbody tr td:nth-child(2)')]"
-        ".every(td => td.textContent === 'gridworker') &&"
-        " document.querySelector('.audit-table').innerText.includes('person_search')")
-    shown = page.inner_text(".audit-table")
+    shown = _admin_shows_rows_of(page, live_server, "gridworker", "person_search")
     assert "210103********0416" in shown
     assert searched not in shown and "19680602" not in shown
