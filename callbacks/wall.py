@@ -23,6 +23,7 @@ from layers.events import HEATMAP
 from layers.features import EMPTY, BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
+from onemap.events.lifecycle import IN_HAND_STATES, NEW_STATES
 from onemap.web.auth import current_scope, current_user
 from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02
@@ -35,7 +36,6 @@ VIEWPORT_PADDING = 0.15  # a short pan stays inside what was fetched
 HEAT_TOP = {"1h": 3, "24h": 12, "7d": 60}  # a cell this full is drawn at full heat
 BANNER_WINDOW = "1 hour"
 CARD_LAYERS = ("events", "buildings", "cameras", "sensors", "places", "staff", "dispatch")
-WORKING_STATES = ("dispatched", "handling", "handled", "verified")
 # what a direct call may not send: answered 400 (request_guard), never repeating the value
 BAD_VIEW = "invalid map view or layer option / 地图视图或图层选项有误"
 BAD_INPUT = "invalid wall screen input / 大屏请求内容有误"
@@ -221,8 +221,8 @@ def refresh_rail(live, acknowledged, _minute):
     today = counts["today_by_state"]
     banner, keys = _banner(alarms, acknowledged)
     return (
-        f"{today.get('reported', 0) + today.get('registered', 0):,}",
-        f"{sum(today.get(s, 0) for s in WORKING_STATES):,}",
+        f"{sum(today.get(s, 0) for s in NEW_STATES):,}",
+        f"{sum(today.get(s, 0) for s in IN_HAND_STATES):,}",
         f"{today.get('closed', 0):,}",
         f"{counts['overdue']:,}",
         f"{counts['sensor_alarms']:,}",

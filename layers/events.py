@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from onemap.events.lifecycle import WITH_STAFF_STATES
+
 from .base import Layer
 from .sql import VIEWPORT
 
-# cases somebody is working on; shelved (挂账) and finished ones are not on the wall
-ACTIVE_STATES = ("reported", "registered", "dispatched", "handling", "handled", "verified")
-_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
+_WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
 
 EVENTS = Layer(
     "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "title"),
     live_topic="event",
     features_sql=f"""
-        SELECT id, level, state, coalesce(due_at < now(), false)::int AS overdue, title, geom
+        SELECT id, level, state, onemap.event_is_overdue(state, due_at)::int AS overdue, title,
+               geom
           FROM onemap.event
-         WHERE state IN ({_ACTIVE}) AND state NOT IN ('closed', 'rejected')  -- the open index
+         WHERE onemap.event_is_active(state)  -- somebody works on it (the open-case index)
            AND geom && {VIEWPORT}
     """,
 )
@@ -25,11 +26,11 @@ DISPATCH = Layer(
     live_topic="event",
     features_sql=f"""
         WITH assigned AS MATERIALIZED (  -- the few hundred cases out with staff, by the
-          SELECT id, due_at, geom, assigned_staff_id   -- open-case index; then staff by key
+          SELECT id, state, due_at, geom, assigned_staff_id  -- open-case index; staff by key
             FROM onemap.event
-           WHERE state IN ('dispatched', 'handling') AND state NOT IN ('closed', 'rejected')
+           WHERE onemap.event_is_open(state) AND state IN ({_WITH_STAFF})
         )
-        SELECT e.id, coalesce(e.due_at < now(), false)::int AS overdue,
+        SELECT e.id, onemap.event_is_overdue(e.state, e.due_at)::int AS overdue,
                ST_MakeLine(e.geom, s.last_position) AS geom
           FROM assigned e
           JOIN onemap.staff s ON s.id = e.assigned_staff_id

@@ -66,7 +66,7 @@ class Event(Base):
               text("coalesce(reported_by_user_id, 0)"), "external_ref", unique=True,
               postgresql_where=text("external_ref IS NOT NULL")),
         Index("ix_event_open", "state", "due_at",
-              postgresql_where=text("state NOT IN ('closed', 'rejected')")),
+              postgresql_where=text("onemap.event_is_open(state)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

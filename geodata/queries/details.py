@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from onemap.events.lifecycle import WITH_STAFF_STATES
+
+_WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
+
 _EVENT = """
 SELECT e.id, e.code, e.title, e.description, e.level, e.state, e.channel, e.address,
        e.reported_at, e.due_at, e.reporter_name, e.reporter_phone, e.grid_code,
-       coalesce(e.due_at < now() AND e.state NOT IN ('closed', 'rejected'), false) AS overdue,
+       onemap.event_is_overdue(e.state, e.due_at) AS overdue,
        c.name_zh AS category, d.name_zh AS department, s.name AS staff_name,
        ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
   FROM onemap.event e
@@ -53,10 +57,10 @@ SELECT id, code, name, kind, risk_level, address, contact_name, contact_phone, g
   FROM onemap.key_place WHERE id = :id
 """
 
-_STAFF = """
+_STAFF = f"""
 SELECT s.id, s.code, s.name, s.phone, s.tier, s.status, s.on_duty, s.last_seen_at, s.grid_code,
        (SELECT count(*) FROM onemap.event e
-         WHERE e.assigned_staff_id = s.id AND e.state IN ('dispatched', 'handling')) AS open_cases,
+         WHERE e.assigned_staff_id = s.id AND e.state IN ({_WITH_STAFF})) AS open_cases,
        ST_Y(s.last_position) AS lat, ST_X(s.last_position) AS lng
   FROM onemap.staff s WHERE s.id = :id
 """

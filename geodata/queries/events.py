@@ -85,7 +85,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None) -> dict
 
 
 _CURRENT = """
-SELECT id, state, coalesce(due_at < now(), false) AS overdue FROM onemap.event
+SELECT id, state, onemap.event_is_overdue(state, due_at) AS overdue FROM onemap.event
  WHERE id = :id FOR UPDATE
 """
 

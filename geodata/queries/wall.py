@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from layers.events import ACTIVE_STATES
-
-_ACTIVE = ", ".join(f"'{s}'" for s in ACTIVE_STATES)
 _TODAY = "(date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')"
 
 _COUNTERS = f"""
@@ -18,9 +15,7 @@ SELECT
   (SELECT coalesce(jsonb_object_agg(state, n), '{{}}') FROM (
      SELECT state, count(*) AS n FROM onemap.event WHERE reported_at >= {_TODAY} GROUP BY state
    ) AS today) AS today_by_state,
-  (SELECT count(*) FROM onemap.event
-    WHERE state IN ({_ACTIVE}) AND state NOT IN ('closed', 'rejected') AND due_at < now()
-  ) AS overdue,
+  (SELECT count(*) FROM onemap.event WHERE onemap.event_is_overdue(state, due_at)) AS overdue,
   (SELECT count(*) FROM onemap.sensor_alarm WHERE cleared_at IS NULL) AS sensor_alarms,
   (SELECT count(*) FILTER (WHERE status = 'online') FROM onemap.camera) AS cameras_online,
   (SELECT count(*) FROM onemap.camera) AS cameras
@@ -35,7 +30,7 @@ def counters(conn: Connection) -> dict:
 
 _FEED = """
 SELECT e.id, e.code, e.title, e.level, e.state, e.reported_at, e.address,
-       coalesce(e.due_at < now() AND e.state NOT IN ('closed', 'rejected'), false) AS overdue,
+       onemap.event_is_overdue(e.state, e.due_at) AS overdue,
        ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
   FROM onemap.event e
  ORDER BY e.reported_at DESC, e.id DESC
@@ -49,12 +44,12 @@ def feed(conn: Connection, limit: int = 30) -> list[dict]:
 
 
 # what makes the banner: a new level-1/2 case, a sensor alarm, a case that just ran out of time
-_BANNER = f"""
+_BANNER = """
 (SELECT 'event:' || e.id AS key, 'urgent' AS kind, e.id AS event_id, NULL::bigint AS sensor_id,
         e.title AS text, e.level, e.reported_at AS at, ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
    FROM onemap.event e
   WHERE e.reported_at >= now() - CAST(:window AS interval) AND e.level <= 2
-    AND e.state NOT IN ('closed', 'rejected'))
+    AND onemap.event_is_open(e.state))
 UNION ALL
 (SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id, s.name, NULL, a.raised_at,
         ST_Y(s.geom), ST_X(s.geom)
@@ -64,8 +59,8 @@ UNION ALL
 (SELECT 'overdue:' || e.id, 'overdue', e.id, NULL, e.title, e.level, e.due_at,
         ST_Y(e.geom), ST_X(e.geom)
    FROM onemap.event e
-  WHERE e.due_at >= now() - CAST(:window AS interval) AND e.due_at < now()
-    AND e.state IN ({_ACTIVE}) AND e.state NOT IN ('closed', 'rejected'))
+  WHERE e.due_at >= now() - CAST(:window AS interval)
+    AND onemap.event_is_overdue(e.state, e.due_at))
 ORDER BY at DESC
 LIMIT :limit
 """

@@ -8,6 +8,7 @@ a reported-back case returned to the handler when the check finds it not done.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,36 @@ ACTIONS = {a.name: a for a in (
     Action("verify", "核查通过", ("handled",), "verified", "verified_at"),
     Action("close", "结案", ("verified",), "closed", "closed_at"),
 )}
+
+
+# The one definition of where a case stands; SQL has the same as immutable functions
+# (migration 0005: onemap.event_is_open / event_is_active / event_is_overdue), and a test holds
+# the two equal.
+STATES = tuple(dict.fromkeys(
+    ["reported", *(s for a in ACTIONS.values() for s in (*a.from_states, a.to_state))]))
+FINISHED_STATES = ("closed", "rejected")  # the loop is over
+PAUSED_STATES = ("suspended",)  # shelved (挂账) with approval: its time limit stands still
+OPEN_STATES = tuple(s for s in STATES if s not in FINISHED_STATES)
+# open and on the clock: what the wall shows and what can run out of time
+ACTIVE_STATES = tuple(s for s in OPEN_STATES if s not in PAUSED_STATES)
+NEW_STATES = ("reported", "registered")  # not yet sent to anyone
+IN_HAND_STATES = ("dispatched", "handling", "handled", "verified")  # sent out, not closed
+WITH_STAFF_STATES = ("dispatched", "handling")  # a member of staff has the case now
+
+
+def is_open(state: str) -> bool:
+    """Not closed and not rejected (shelved cases are open)."""
+    return state not in FINISHED_STATES
+
+
+def is_active(state: str) -> bool:
+    """Open and not shelved: somebody is working on it and its time limit runs."""
+    return is_open(state) and state not in PAUSED_STATES
+
+
+def is_overdue(state: str, due_at: datetime | None, now: datetime) -> bool:
+    """Active and past its time limit (a shelved case is not overdue: its clock is stopped)."""
+    return is_active(state) and due_at is not None and due_at < now
 
 
 class TransitionRefused(ValueError):

@@ -882,3 +882,22 @@ def test_wall_counts_feeds_and_banners_in_scope(conn, world):
         assert set(codes) == {f"E-{a[6:]}-open", f"E-{a[6:]}-closed", "E-urgent", "E-late"}
         kinds = sorted(r["kind"] for r in banner(conn))
         assert kinds == ["overdue", "sensor_alarm", "urgent"]
+
+
+def test_a_shelved_case_past_its_limit_is_overdue_nowhere(conn, world):
+    """The outside review: a shelved (挂账) overdue case was overdue in the feed and the card
+    but not in the counters, the layer or the banner. Its clock is stopped: overdue nowhere."""
+    a = world["a"]
+    late = add_event(conn, "E-late", a, point(conn, a, 0.01, 0.011), due="-10 minutes")
+    shelved = add_event(conn, "E-shelved", a, point(conn, a, 0.01, 0.012), state="suspended",
+                        due="-10 minutes")
+    with as_app(conn, a):
+        assert counters(conn)["overdue"] == 1
+        overdue_in_feed = {r["id"]: r["overdue"] for r in feed(conn)}
+        assert overdue_in_feed[late] is True and overdue_in_feed[shelved] is False
+        assert card(conn, "events", late)["overdue"] is True
+        assert card(conn, "events", shelved)["overdue"] is False
+        assert [r["event_id"] for r in banner(conn) if r["kind"] == "overdue"] == [late]
+        on_layer = {f["properties"]["id"]: f["properties"]["overdue"]
+                    for f in layer_features(conn, "events", 18)}
+        assert on_layer[late] == 1 and shelved not in on_layer  # shelved: off the wall
