@@ -8,6 +8,7 @@ from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth
+from onemap.web.not_found import init_not_found
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
@@ -27,6 +28,7 @@ init_outage(server)  # database out of reach: 503 + Retry-After, one log line pe
 init_security(server)
 init_auth(server)
 init_request_guard(server, app)  # after sign-in: 413 / 400 for oversized or malformed bodies
+init_not_found(server)  # unknown /api/ paths and pages: 404, not Dash's 200 shell
 server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
 server.register_blueprint(layers_api)

@@ -145,7 +145,11 @@ def init_auth(server: Flask) -> None:
             return None
         if path.startswith(("/_dash-", "/api/")) or request.method != "GET":
             return jsonify(error="not signed in / 未登录"), 401
-        return redirect("/login?next=" + quote(_safe_next(path), safe="/"))
+        # the query string too: a wall display's saved view (/wall?layers=…&z=…) survives
+        # a session that ends
+        query = request.query_string.decode("utf-8", "replace")
+        target = _safe_next(path + ("?" + query if query else ""))
+        return redirect("/login?next=" + quote(target, safe="/"))
 
     @server.get("/login")
     def login_form():

@@ -132,3 +132,15 @@ def test_every_role_reaches_the_overview(live_server, page, username):
     page.wait_for_selector(".user-bar")
     assert TEST_USERS[username][0] in {"duty_officer", "leader", "analyst", "grid_worker", "admin"}
     assert page.console_errors == []
+
+
+def test_signing_in_again_returns_to_the_bookmarked_view(live_server, page):
+    """A wall display whose session ended comes back to its saved layers and view."""
+    view = "/wall?layers=district,street,events&z=15&lat=41.8&lng=123.45&colour=use&window=7d"
+    page.goto(live_server + view)
+    page.wait_for_url(re.compile(r".*/login\?next=.*"))
+    page.fill("input[name=username]", "duty")
+    page.fill("input[name=password]", TEST_USERS["duty"][1])
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server + view)
+    assert page.url == live_server + view
