@@ -242,19 +242,17 @@
   // Which layers to fetch: shown ones whose view, options or live topic changed since they
   // were last fetched. Hidden layers cost nothing; a layer switched off and on again keeps
   // the data it had.
-  const TOPIC_LETTER = {event: "e", sensor: "s", staff: "t"};
   const lastAsked = {};
   function requestLayers(view, overlays, live, heatWindow, spec) {
     const nu = window.dash_clientside.no_update;
     const outputs = window.dash_clientside.callback_context.outputs_list;
-    const token = (live && live.token) || "";
+    const versions = (live && live.versions) || {};
     return outputs.map(function (output) {
       const name = output.id.name;
       const layer = spec[name];
       if (!view || !layer || !overlays || overlays.indexOf(layer.title) < 0) return nu;
-      const version = layer.topic ? token.split(".").filter(function (part) {
-        return part[0] === TOPIC_LETTER[layer.topic];
-      })[0] || "" : "";
+      const version = layer.topic && versions[layer.topic] != null ?
+        String(versions[layer.topic]) : "";
       const request = {view: view, window: name === "heatmap" ? heatWindow : null,
                        version: version};
       const key = JSON.stringify(request);

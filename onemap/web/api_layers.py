@@ -4,7 +4,7 @@ GET /api/layers                      the viewport layers and their options (JSON
 GET /api/layers/<name>?bbox=&zoom=   one layer's features in a viewport (geobuf), in the
                                      user's scope (row-level security), for the map and QGIS
 GET /api/live?since=<token>          204 when nothing changed since the token; otherwise the
-                                     new token and which topics moved (events, sensors, staff)
+                                     new token, the version of each topic and which moved
 """
 
 from __future__ import annotations
@@ -65,4 +65,7 @@ def live_changes():
     changed = live.changed_topics(request.args.get("since"), versions)
     if not changed:
         return Response(status=204, headers={"Cache-Control": "no-store"})
-    return jsonify(token=live.token(versions), changed=changed), 200, {"Cache-Control": "no-store"}
+    # `token` goes back as ?since=; the screen compares `versions[topic]` per layer and never
+    # needs to read the token
+    return (jsonify(token=live.token(versions), versions=versions, changed=changed), 200,
+            {"Cache-Control": "no-store"})

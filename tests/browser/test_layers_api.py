@@ -12,6 +12,7 @@ import geobuf
 import psycopg
 import pytest
 
+from geodata import live
 from layers.registry import VIEWPORT_LAYERS
 from tests.browser.conftest import Client, demo_client
 
@@ -161,7 +162,14 @@ def test_live_poll_is_empty_until_something_changes(demo_server, district):
                      " (SELECT min(id) FROM onemap.sensor)")
     status, body = _raw_get(client, f"/api/live?since={token}")
     assert status == 200
-    assert json.loads(body)["changed"] == ["sensor"]
+    answer = json.loads(body)
+    assert answer["changed"] == ["sensor"]
+    # one list of topics: the clock's, the answer's and the layers' (the browser reads
+    # versions[layer.topic] and never parses the token)
+    assert set(answer["versions"]) == set(live.TOPICS)
+    layer_topics = {spec["live_topic"] for spec in json.loads(_raw_get(client, "/api/layers")[1])
+                    if spec.get("live_topic")}
+    assert layer_topics <= set(live.TOPICS)
 
 
 def _card(client: Client, kind: str, object_id: int) -> str:
