@@ -10,14 +10,12 @@ from datetime import date
 
 from dash import Input, Output, State, callback, html, no_update
 from dash.exceptions import PreventUpdate
-from flask import request
 
-from geodata import users
 from geodata.queries import audit
 from geodata.scope import scoped
 from onemap.access.masking import mask_audit_details
 from onemap.access.roles import Capability
-from onemap.web.auth import current_scope, current_user, refused
+from onemap.web.auth import audit_request, current_scope, current_user, refused
 from onemap.web.request_guard import InvalidInput
 
 HEADERS = {"at": "时间 Time", "username": "用户 User", "action": "操作 Action",
@@ -125,10 +123,9 @@ def export(n_clicks, username, action, since, until):
         raise InvalidInput(str(exc)) from None
     with scoped(current_scope()) as conn:
         rows = audit.search(conn, **filters, limit=EXPORT_LIMIT)
-        users.audit_session(conn, action="export", object_kind="audit_log",
-                            ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                            details={"filters": {k: str(v) for k, v in filters.items() if v},
-                                     "rows": len(rows)})
+        audit_request(conn, "export", object_kind="audit_log",
+                      details={"filters": {k: str(v) for k, v in filters.items() if v},
+                               "rows": len(rows)})
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(HEADERS.values())

@@ -12,10 +12,8 @@ import re
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash import ClientsideFunction
-from flask import request
 
 from etl.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
-from geodata import users
 from geodata.queries import details, nearby, wall
 from geodata.scope import scoped
 from geodata.vocab import EVENT_STATES
@@ -24,7 +22,7 @@ from layers.features import EMPTY, BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
 from onemap.events.lifecycle import IN_HAND_STATES, NEW_STATES
-from onemap.web.auth import current_scope, current_user
+from onemap.web.auth import audit_request, current_scope, current_user
 from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02
 from pages.wall_ids import BUILDING_COLOURS, layer_id, request_id
@@ -254,10 +252,8 @@ def _event_card(conn, event: dict) -> list:
     residents = nearby.key_groups_near(conn, event_id)
     names_allowed = current_user.can(Capability.LOOKUP_PERSON)
     if names_allowed and residents:
-        users.audit_session(conn, action="nearby_residents", object_kind="event",
-                            object_id=str(event_id), ip=request.remote_addr,
-                            user_agent=request.headers.get("User-Agent"),
-                            details={"people": len({r["person_id"] for r in residents})})
+        audit_request(conn, "nearby_residents", object_kind="event", object_id=str(event_id),
+                      details={"people": len({r["person_id"] for r in residents})})
     return wall_cards.event_card(event, cameras, staff, residents if names_allowed else None,
                                  wall_cards.resident_counts(residents))
 

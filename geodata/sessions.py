@@ -64,7 +64,8 @@ WHERE s.token_hash = :hash AND s.ended_at IS NULL AND now() < s.expires_at
 """
 
 _TOUCH = """
-UPDATE onemap.web_session SET last_seen_at = now(), idle_until = now() + make_interval(secs => :idle)
+UPDATE onemap.web_session
+   SET last_seen_at = now(), idle_until = now() + make_interval(secs => :idle)
 WHERE token_hash = :hash AND ended_at IS NULL AND now() < idle_until
 """
 

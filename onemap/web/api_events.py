@@ -14,16 +14,16 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from geodata import users
 from geodata.queries import events
 from geodata.scope import scoped
 from onemap.access.roles import Capability
 from onemap.events import lifecycle
 from onemap.events.intake import InvalidReport, parse_report
 
-from .auth import current_scope, refused
+from .auth import audit_request, current_scope, refused
 
 api = Blueprint("events", __name__, url_prefix="/api/events")
+INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE of a row-level security WITH CHECK refusal
 
 
 def _error(status: int, message: str, **extra):
@@ -44,17 +44,16 @@ def report():
             known = events.existing(conn, parsed.channel, parsed.external_ref)
             if known is None:
                 made = events.register(conn, parsed, current_user.user.id)
-                users.audit_session(conn, action="event_report", object_kind="event",
-                                    object_id=str(made["id"]), ip=request.remote_addr,
-                                    user_agent=request.headers.get("User-Agent"),
-                                    details={"to_state": "reported", "channel": parsed.channel})
+                audit_request(conn, "event_report", object_kind="event",
+                              object_id=str(made["id"]),
+                              details={"to_state": "reported", "channel": parsed.channel})
     except events.UnknownCategory as exc:
         return _error(400, "invalid report / 上报内容有误",
                       fields={"category_code": f"unknown category {exc}"})
     except events.OutsideEveryGrid:
         return _error(422, "the place is in no grid of the district / 位置不在任何网格内")
     except ProgrammingError as exc:
-        if "row-level security" in str(exc.orig):
+        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:  # the RLS check
             return _error(403, "the place is outside your area / 位置超出您的管辖范围")
         raise
     except IntegrityError:
@@ -89,11 +88,10 @@ def move(event_id: int):
         with scoped(current_scope()) as conn:
             moved = events.transition(conn, event_id, body["action"], current_user.user.id,
                                       note, staff_id)
-            users.audit_session(conn, action=f"event_{moved['action']}", object_kind="event",
-                                object_id=str(event_id), ip=request.remote_addr,
-                                user_agent=request.headers.get("User-Agent"),
-                                details={"from_state": moved["from_state"],
-                                         "to_state": moved["state"], "staff_id": staff_id})
+            audit_request(conn, f"event_{moved['action']}", object_kind="event",
+                          object_id=str(event_id),
+                          details={"from_state": moved["from_state"], "to_state": moved["state"],
+                                   "staff_id": staff_id})
     except events.NoSuchEvent:
         return _error(404, "no such event in your area / 您的管辖范围内无此事件")
     except events.NoSuchStaff:

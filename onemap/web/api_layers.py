@@ -9,8 +9,7 @@ GET /api/live?since=<token>          204 when nothing changed since the token; o
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request
-from flask_login import current_user
+from flask import Blueprint, Response, jsonify, request
 
 from geodata import live
 from geodata.scope import scoped

@@ -17,7 +17,6 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 from sqlalchemy import text
 
-from geodata import users
 from geodata.queries import people
 from geodata.rate_limits import PostgresStorage
 from geodata.scope import scoped
@@ -25,7 +24,7 @@ from onemap.access.masking import SearchRefused, mask_person, search_mode
 from onemap.access.roles import Capability
 from onemap.settings import get_settings
 
-from .auth import current_scope, limiter, refused, require
+from .auth import audit_request, current_scope, limiter, refused, require
 from .request_guard import InvalidInput
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
@@ -54,9 +53,7 @@ def _guard(capability: Capability) -> None:
 
 
 def _audit(conn, action: str, object_id: str | None, **extra) -> None:
-    users.audit_session(conn, action=action, object_kind="person", object_id=object_id,
-                        ip=request.remote_addr, user_agent=request.headers.get("User-Agent"),
-                        **extra)
+    audit_request(conn, action, object_kind="person", object_id=object_id, **extra)
 
 
 def _count_miss(conn, what: str) -> None:

@@ -74,16 +74,21 @@ def _client() -> tuple[str | None, str | None]:
     return request.remote_addr, request.headers.get("User-Agent")
 
 
+def audit_request(conn, action: str, **what) -> None:
+    """One audit row for this request, on its scoped connection: who comes from the session
+    (the database fills it in), from where and with which browser from the request."""
+    ip, agent = _client()
+    users.audit_session(conn, action=action, ip=ip, user_agent=agent, **what)
+
+
 def refused(capability: Capability) -> bool:
     """True (and one audit row `refused` naming the missing capability) when the signed-in
     user's role lacks `capability`; False when they have it."""
     if current_user.can(capability):
         return False
-    ip, agent = _client()
     with scoped(current_scope()) as conn:
-        users.audit_session(conn, action="refused", object_kind="capability",
-                            object_id=capability.value, ip=ip, user_agent=agent,
-                            details={"path": request.path[:200], "method": request.method})
+        audit_request(conn, "refused", object_kind="capability", object_id=capability.value,
+                      details={"path": request.path[:200], "method": request.method})
     return True
 
 

@@ -217,7 +217,7 @@ def upgrade() -> None:
           WHERE external_ref IS NOT NULL;
     """)
     _sql(SESSION_FUNCTIONS)
-    _sql(f"""
+    _sql("""
         CREATE TRIGGER end_sessions AFTER UPDATE ON onemap.app_user
           FOR EACH ROW EXECUTE FUNCTION onemap.end_sessions_on_user_change();
         CREATE TRIGGER stamp_actor BEFORE INSERT ON onemap.event_history
