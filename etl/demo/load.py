@@ -19,8 +19,9 @@ from .district import DemoDistrict
 
 LEVELS = ("district", "street", "community", "grid")
 PARENT_COLUMN = {"street": "district_code", "community": "street_code", "grid": "community_code"}
+# (departments and event categories are reference data every district has: migration 0006)
 MUST_BE_EMPTY = ("building", "person", "event", "camera", "sensor", "staff", "enterprise",
-                 "key_place", "department", "event_category")
+                 "key_place")
 
 
 class NotEmpty(RuntimeError):
@@ -84,9 +85,6 @@ def table_rows(district: DemoDistrict) -> list[tuple[str, pd.DataFrame]]:
     for level in ("district", "street", "community"):
         if level in t:
             out.append((level, _boundary_rows(t[level], level)))
-    out.append(("department", t["department"][["code", "name_zh", "name_en", "phone"]]))
-    out.append(("event_category", t["event_category"][
-        ["code", "parent_code", "kind", "name_zh", "name_en", "default_level"]]))
     out.append(("piece", t["piece"][["id", "community_code", "name"]]))
     if "grid" in t:
         out.append(("grid", _boundary_rows(t["grid"], "grid")))

@@ -12,7 +12,6 @@ from tests.browser.conftest import Client
 from tests.fixtures.hierarchy import (
     grid_box,
     insert_hierarchy,
-    insert_rubbish_category,
     remove_events_and_hierarchy,
 )
 
@@ -24,7 +23,6 @@ def grids(engine, demo_users):
     """The hierarchy and one category; events made here are removed afterwards."""
     with engine.begin() as conn:
         codes = insert_hierarchy(conn)
-        insert_rubbish_category(conn)
         boxes = {g: grid_box(conn, g) for g in codes["grid"]}
     yield codes, boxes
     with engine.begin() as conn:

@@ -16,7 +16,6 @@ from tests.browser.conftest import Client, audit_table_call
 from tests.fixtures.hierarchy import (
     grid_box,
     insert_hierarchy,
-    insert_rubbish_category,
     remove_events_and_hierarchy,
 )
 
@@ -30,7 +29,6 @@ def area(engine, demo_users):
     """The hierarchy and one category, so that reports reach the database; removed after."""
     with engine.begin() as conn:
         codes = insert_hierarchy(conn)
-        insert_rubbish_category(conn)
         x0, y0, x1, y1 = grid_box(conn, codes["grid"][0])
     yield {"lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2}
     with engine.begin() as conn:

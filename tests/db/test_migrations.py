@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
+
 import psycopg
 import pytest
 from alembic import command
@@ -13,6 +16,8 @@ from sqlalchemy import create_engine, inspect, text
 from geodata.db import SCHEMA
 from geodata.migrate import alembic_config, current_revision, head_revision, reset, upgrade
 from geodata.models import Base
+
+REFERENCE = Path(__file__).resolve().parents[2] / "geodata" / "reference"
 
 
 def _include(obj, name, type_, reflected, compare_to):
@@ -91,11 +96,26 @@ def test_reset_drops_the_data_and_rebuilds_the_schema(scratch_url):
     engine = create_engine(scratch_url)
     with engine.begin() as conn:
         conn.execute(text(
-            "insert into onemap.department (code, name_zh) values ('CG', '城管局')"
+            "insert into onemap.department (code, name_zh) values ('ZZ', '测试局')"
         ))
     reset(scratch_url)
     with engine.connect() as conn:
-        assert conn.execute(text("select count(*) from onemap.department")).scalar() == 0
+        codes = set(conn.execute(text("select code from onemap.department")).scalars())
+        assert "ZZ" not in codes and {"CG", "SW"} <= codes  # reference rows are back (0006)
         assert conn.execute(text("select count(*) from onemap.role")).scalar() == 5
     engine.dispose()
     assert current_revision(scratch_url) == head_revision()
+
+
+def test_every_district_has_the_reference_departments_and_categories(db_url):
+    """Not only demo districts: one built with `onemap import` takes reports at once."""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        loaded = {table: set(conn.execute(text(f"select code from onemap.{table}")).scalars())
+                  for table in ("department", "event_category")}
+    engine.dispose()
+    for table, file_name in (("department", "departments.csv"),
+                             ("event_category", "event_categories.csv")):
+        with open(REFERENCE / file_name, encoding="utf-8") as f:
+            shipped = {row["code"] for row in csv.DictReader(f)}
+        assert shipped and shipped <= loaded[table], table

@@ -66,7 +66,9 @@ def world(engine):
     yield {"mine": mine, "theirs": theirs, "community": mine[:12], "p_mine": p_mine,
            "p_theirs": p_theirs, "p_nowhere": p_nowhere, "b_theirs": b_theirs, "events": events}
     with engine.begin() as conn:
-        for table in ("event", "event_category", "person_sensitive_tag", "person_household",
+        conn.execute(text("DELETE FROM event"))
+        conn.execute(text("DELETE FROM event_category WHERE code = 'X01'"))
+        for table in ("person_sensitive_tag", "person_household",
                       "person", "household", "floor", "unit", "building", "grid", "community",
                       "street", "district"):
             conn.execute(text(f"DELETE FROM {table}"))

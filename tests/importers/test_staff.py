@@ -26,7 +26,8 @@ def test_csv_through_the_cli_without_coordinates(tmp_path, cli_env, engine, comm
 
 
 def test_unknown_grid_and_department_and_positions(conn, tmp_path, hierarchy):
-    conn.execute(text("INSERT INTO department (code, name_zh) VALUES ('CG', '城管局')"))
+    conn.execute(text("INSERT INTO department (code, name_zh) VALUES ('CG', '城管局')"
+                      " ON CONFLICT (code) DO NOTHING"))  # reference data has it (0006)
     lon, lat = inside()
     rows = [{"工号": "GW-1", "姓名": "赵六", "岗位类型": "监督员", "部门编码": "CG",
              "经度": lon, "纬度": lat},
