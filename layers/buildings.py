@@ -6,7 +6,7 @@ Close up only (zoom 16 and in): a 4K wall at zoom 15 would show the whole distri
 from __future__ import annotations
 
 from .base import Layer
-from .sql import VIEWPORT
+from .sql import in_viewport
 
 BUILDINGS = Layer(
     "buildings", "楼栋", "Buildings", "building",
@@ -16,8 +16,8 @@ BUILDINGS = Layer(
         SELECT b.id, b.use,
                coalesce(s.residents, 0) AS residents, coalesce(s.key_group, 0) AS key_group,
                ST_SnapToGrid(ST_SimplifyPreserveTopology(b.geom, :px_deg / 2), 0.00001) AS geom
-          FROM onemap.building b
+          FROM {in_viewport("building")} AS b
           LEFT JOIN onemap.building_stat s ON s.building_id = b.id
-         WHERE b.geom && {VIEWPORT} AND :zoom >= 16
+         WHERE :zoom >= 16
     """,
 )

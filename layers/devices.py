@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from .base import Layer
-from .sql import VIEWPORT
+from .sql import in_viewport
 
 CAMERAS = Layer(
     "cameras", "视频监控", "Cameras", "camera", ("id", "status"),
     features_sql=f"""
-        SELECT id, status, geom FROM onemap.camera WHERE geom && {VIEWPORT}
+        SELECT id, status, geom FROM {in_viewport("camera")} AS c
     """,
 )
 
@@ -17,7 +17,7 @@ SENSORS = Layer(
     "sensors", "物联感知", "Sensors", "sensor", ("id", "kind", "status"),
     live_topic="sensor",
     features_sql=f"""
-        SELECT id, kind, status, geom FROM onemap.sensor
-         WHERE geom && {VIEWPORT} AND (status = 'alarm' OR :zoom >= 16)
+        SELECT id, kind, status, geom FROM {in_viewport("sensor")} AS s
+         WHERE status = 'alarm' OR :zoom >= 16
     """,
 )

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from .base import Layer
-from .sql import VIEWPORT
+from .sql import in_viewport
 
 KEY_PLACES = Layer(
     "places", "重点场所", "Key places", "key_place", ("id", "kind", "name"),
     min_zoom=14,
     features_sql=f"""
-        SELECT id, kind, name, geom FROM onemap.key_place
-         WHERE geom && {VIEWPORT} AND :zoom >= 14
+        SELECT id, kind, name, geom FROM {in_viewport("key_place")} AS p
+         WHERE :zoom >= 14
     """,
 )

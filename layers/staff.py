@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from .base import Layer
-from .sql import VIEWPORT
+from .sql import in_viewport
 
 STAFF = Layer(
     "staff", "在岗人员", "Staff on duty", "staff", ("id", "status", "tier"),
     geometry="last_position",
     live_topic="staff",
     features_sql=f"""
-        SELECT id, status, tier, last_position AS geom FROM onemap.staff
-         WHERE on_duty AND last_position && {VIEWPORT}
+        SELECT id, status, tier, last_position AS geom
+          FROM {in_viewport("staff", "last_position")} AS s
+         WHERE on_duty
     """,
 )
