@@ -148,12 +148,13 @@
       return {color: overdue ? "#ff1744" : "#40c4ff", weight: overdue ? 2.5 : 1.2,
               opacity: overdue ? 0.95 : 0.6, dashArray: overdue ? null : "4 4"};
     },
-    eventTooltip: function (feature, layer) {
+    eventTooltip: function (feature, layer, context) {
       const p = feature.properties;
+      const states = (context && context.hideout && context.hideout.states) || {};
       const box = document.createElement("div");
       box.appendChild(textElement("div", "tip-title", p.title));
-      box.appendChild(textElement("div", "tip-meta", (p.overdue ? "超期 overdue · " : "") +
-                                  "L" + p.level + " · " + p.state));
+      box.appendChild(textElement("div", "tip-meta", (p.overdue ? "超期 · " : "") +
+                                  p.level + "级 · " + (states[p.state] || p.state)));
       layer.bindTooltip(box, {direction: "top", className: "wall-tip"});
     },
     // dash-leaflet's LayersControl forgets the overlays checked at start (its handlers see the

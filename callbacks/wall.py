@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+from datetime import datetime, timezone
 
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash import ClientsideFunction
@@ -155,12 +156,12 @@ def colour_buildings(colour: str):
 
 # -- the rail: counters, feed, banner ---------------------------------------------------------
 
-def _feed_item(event: dict) -> html.Li:
+def _feed_item(event: dict, now: datetime) -> html.Li:
     classes = f"feed-item level-{event['level']}" + (" overdue" if event["overdue"] else "")
     return html.Li(
         id={"type": "wall-feed-item", "id": event["id"]}, className=classes, n_clicks=0,
         children=[
-            html.Span(event["reported_at"].strftime("%H:%M"), className="feed-time"),
+            html.Span(wall_cards.feed_time(event["reported_at"], now), className="feed-time"),
             html.Span(event["title"], className="feed-title"),
             html.Span(EVENT_STATES.get(event["state"], (event["state"],))[0],
                       className="feed-state"),
@@ -225,7 +226,7 @@ def refresh_rail(live, acknowledged, _minute):
         f"{counts['overdue']:,}",
         f"{counts['sensor_alarms']:,}",
         f"{counts['cameras_online']:,}/{counts['cameras']:,}",
-        [_feed_item(e) for e in events],
+        [_feed_item(e, datetime.now(timezone.utc)) for e in events],
         banner,
         keys,
         not keys,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from dash import html
 
@@ -25,6 +26,21 @@ from geodata.vocab import (
 from onemap.access.masking import mask_name, mask_phone
 
 MAX_CAMERAS, MAX_NAMES = 8, 12
+
+
+LOCAL = ZoneInfo("Asia/Shanghai")  # the command centre's clock, whatever the server's
+
+
+def feed_time(reported_at: datetime, now: datetime) -> str:
+    """The feed's time, five characters wide like the column it sits in: "14:05" today, the
+    date "11-28" for an older case this year, the year for one older still (the card has the
+    full time); the command centre's local time."""
+    local, today = reported_at.astimezone(LOCAL), now.astimezone(LOCAL)
+    if local.date() == today.date():
+        return local.strftime("%H:%M")
+    if local.year == today.year:
+        return local.strftime("%m-%d")
+    return local.strftime("%Y")
 
 
 def _when(value: datetime | None) -> str:

@@ -12,6 +12,7 @@ from dash import dcc, html
 
 from geodata.queries.overview import unit_bounds
 from geodata.scope import scoped
+from geodata.vocab import EVENT_STATES
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
 from layers.events import HEAT_WINDOWS, HEATMAP
 from layers.registry import VIEWPORT_LAYERS
@@ -52,6 +53,15 @@ _DRAWING = {
 }
 
 
+def _hideout(name: str, pane: str, colour: str) -> dict:
+    """What the drawing functions read besides the feature: its pane, the buildings' colouring,
+    and for events the Chinese names of their states (tooltips speak the screen's language)."""
+    hideout = {"pane": pane, "colour": colour}
+    if name == "events":
+        hideout["states"] = {code: zh for code, (zh, _en) in EVENT_STATES.items()}
+    return hideout
+
+
 def _viewport_overlay(name: str, checked: bool, colour: str) -> dl.Overlay:
     layer = VIEWPORT_LAYERS[name]
     pane, _z = _PANES[name]
@@ -59,7 +69,7 @@ def _viewport_overlay(name: str, checked: bool, colour: str) -> dl.Overlay:
     extra = {"cluster": True, "superClusterOptions": {"radius": 60, "maxZoom": 16},
              "zoomToBoundsOnClick": True} if name == "cameras" else {}
     return dl.Overlay(
-        dl.GeoJSON(id=layer_id(name), format="geobuf", hideout={"pane": pane, "colour": colour},
+        dl.GeoJSON(id=layer_id(name), format="geobuf", hideout=_hideout(name, pane, colour),
                    **drawing, **extra, **coordinate_options()),
         name=layer.title, checked=checked,
     )

@@ -130,6 +130,8 @@ def test_a_reported_event_reaches_the_open_screen_as_text(demo_server, demo_dist
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     tip = page.wait_for_selector(".wall-tip .tip-title", timeout=5000)
     assert tip.inner_text() == MARKUP
+    # in the screen's language: level and state in Chinese, not the database's codes
+    assert page.inner_text(".wall-tip .tip-meta") == "1级 · 已上报"
     assert page.evaluate("window.__pwned") is None
     assert page.locator('img[src="x"]').count() == 0
     assert dialogs == []
