@@ -29,13 +29,6 @@ def _user(row) -> User | None:
     return User(*row) if row else None
 
 
-def by_id(conn: Connection, user_id: int) -> User | None:
-    """The user with this id, or None."""
-    row = conn.execute(text(f"SELECT {_COLUMNS} FROM onemap.app_user WHERE id = :id"),
-                       {"id": user_id}).one_or_none()
-    return _user(row)
-
-
 def credentials(conn: Connection, username: str) -> tuple[User, str] | None:
     """The user and their password hash, by username (case-insensitive)."""
     row = conn.execute(text(
