@@ -22,7 +22,6 @@ from layers.events import HEATMAP
 from layers.features import EMPTY, BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.access.roles import Capability
-from onemap.events.lifecycle import IN_HAND_STATES, NEW_STATES
 from onemap.web.auth import audit_request, current_scope, current_user
 from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02
@@ -217,15 +216,9 @@ def refresh_rail(live, acknowledged, _minute):
         counts = wall.counters(conn)
         events = wall.feed(conn)
         alarms = wall.banner(conn, BANNER_WINDOW)
-    today = counts["today_by_state"]
     banner, keys = _banner(alarms, acknowledged)
     return (
-        f"{sum(today.get(s, 0) for s in NEW_STATES):,}",
-        f"{sum(today.get(s, 0) for s in IN_HAND_STATES):,}",
-        f"{today.get('closed', 0):,}",
-        f"{counts['overdue']:,}",
-        f"{counts['sensor_alarms']:,}",
-        f"{counts['cameras_online']:,}/{counts['cameras']:,}",
+        *wall_cards.counter_texts(counts),
         [_feed_item(e, datetime.now(timezone.utc)) for e in events],
         banner,
         keys,

@@ -24,8 +24,24 @@ from geodata.vocab import (
     STAFF_TIERS,
 )
 from onemap.access.masking import mask_name, mask_phone
+from onemap.events.lifecycle import IN_HAND_STATES, NEW_STATES
 
 MAX_CAMERAS, MAX_NAMES = 8, 12
+
+
+def counter_texts(counts: dict) -> tuple[str, ...]:
+    """The rail's six counters from the database's counts: today's new (reported or
+    registered), in hand (sent out, not closed) and closed cases, the overdue ones of any day,
+    open sensor alarms, and cameras online of all."""
+    today = counts["today_by_state"]
+    return (
+        f"{sum(today.get(s, 0) for s in NEW_STATES):,}",
+        f"{sum(today.get(s, 0) for s in IN_HAND_STATES):,}",
+        f"{today.get('closed', 0):,}",
+        f"{counts['overdue']:,}",
+        f"{counts['sensor_alarms']:,}",
+        f"{counts['cameras_online']:,}/{counts['cameras']:,}",
+    )
 
 
 LOCAL = ZoneInfo("Asia/Shanghai")  # the command centre's clock, whatever the server's

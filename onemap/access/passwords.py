@@ -39,11 +39,6 @@ def verify_password(stored_hash: str, password: str) -> bool:
         return False
 
 
-def needs_rehash(stored_hash: str) -> bool:
-    """True when the hash was made with weaker parameters than today's."""
-    return _HASHER.check_needs_rehash(stored_hash)
-
-
 @lru_cache(maxsize=1)
 def dummy_hash() -> str:
     """A real hash of nothing anyone knows: checking it costs what a real check costs, so an
