@@ -27,7 +27,7 @@ from geodata.embedded import EmbeddedPostgres
 from geodata.integrity import check_hierarchy
 from geodata.migrate import reset
 from onemap.settings import Settings
-from results import write_section  # bench/results.py (run as a script)
+from results import publish  # bench/results.py (run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "BENCHMARKS.md"
@@ -144,8 +144,7 @@ def main() -> None:
             print(f"{name}: generate {result['generate']:.1f} s, load {result['load']:.1f} s, "
                   f"total {result['total']:.1f} s, problems {result['problems']}", flush=True)
             results.append(result)
-        write_section(SECTION, markdown(results, args.seed))
-        print(f"written to {RESULTS}")
+        publish(SECTION, markdown(results, args.seed))
     finally:
         cluster.destroy()
 

@@ -33,7 +33,7 @@ from geodata import sessions
 from geodata.db import database_url, make_engine
 from geodata.scope import Scope, app_engine, scoped
 from geodata.users import by_username
-from results import write_section  # bench/results.py (run as a script)
+from results import publish  # bench/results.py (run as a script)
 from wall_screen import Client, machine, measure_poll, p95, serving
 
 SECTION = "## Sessions and masking (issue 9)"
@@ -182,12 +182,7 @@ def main() -> None:
     result["count"] = measure_count(5)
     print(f"count people: p50 {result['count']['p50']:.0f} ms", flush=True)
     result["load after"] = os.getloadavg()[0]
-    section = markdown(result)
-    if args.no_write:
-        print(section)
-    else:
-        write_section(SECTION, section)
-        print("written to BENCHMARKS.md")
+    publish(SECTION, markdown(result), dry_run=args.no_write)
 
 
 if __name__ == "__main__":

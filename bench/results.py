@@ -17,3 +17,12 @@ def write_section(title: str, section: str) -> None:
     else:
         text = text.rstrip() + "\n\n" + section
     RESULTS.write_text(text)
+
+
+def publish(title: str, section: str, *, dry_run: bool = False) -> None:
+    """Print the section (dry run) or write it into BENCHMARKS.md, saying so."""
+    if dry_run:
+        print(section)
+    else:
+        write_section(title, section)
+        print(f"written to {RESULTS}")

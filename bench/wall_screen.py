@@ -41,7 +41,7 @@ import requests
 from sqlalchemy import text
 
 from geodata.db import database_url, make_engine
-from results import write_section  # bench/results.py (run as a script)
+from results import publish  # bench/results.py (run as a script)
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "BENCHMARKS.md"
@@ -635,12 +635,7 @@ def main() -> None:
             print(f"first render ({case}): median {statistics.median(values):.2f} s, "
                   f"min {min(values):.2f}, max {max(values):.2f}", flush=True)
         result["load after"] = os.getloadavg()[0]
-    section = markdown(result)
-    if args.no_write:
-        print(section)
-    else:
-        write_section(SECTION, section)
-        print(f"written to {RESULTS}")
+    publish(SECTION, markdown(result), dry_run=args.no_write)
 
 
 if __name__ == "__main__":

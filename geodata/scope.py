@@ -30,11 +30,11 @@ LEVELS = {6: "district", 9: "street", 12: "community", 15: "grid"}
 
 @dataclass(frozen=True)
 class Scope:
-    """An administrative unit a user is bound to, whether they may read sensitive tags, and
-    the session token that makes the database grant exactly that (geodata/sessions.py)."""
+    """An administrative unit a user is bound to, and the session token that makes the
+    database grant exactly that (geodata/sessions.py); what the session may read beyond the
+    scope (sensitive tags) the database takes from the session too."""
 
     code: str
-    sensitive: bool = False
     session: str | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:

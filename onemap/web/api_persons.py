@@ -9,6 +9,7 @@ until an administrator unlocks them (guessing is what enumeration looks like).
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 from flask import Blueprint, abort, jsonify, request
@@ -61,7 +62,7 @@ def _count_miss(conn, what: str) -> None:
     limit = parse(get_settings().lookup_miss_limit)
     if not _misses.hit(limit, "lookup-miss", str(current_user.user.id)):
         conn.execute(text("SELECT onemap.lock_lookups(CAST(:reason AS jsonb))"),
-                     {"reason": f'{{"after": "{what}", "limit": "{limit}"}}'})
+                     {"reason": json.dumps({"after": what, "limit": str(limit)})})
 
 
 def _masked(record: dict) -> dict:

@@ -54,9 +54,8 @@ class SessionUser(UserMixin):
         return self.user.role
 
     def scope(self) -> Scope:
-        """The unit this user sees, and whether sensitive tags are theirs to read."""
-        return Scope(self.user.scope_code, session=self.token,
-                     sensitive=can(self.user.role, Capability.VIEW_SENSITIVE_TAGS))
+        """The unit this user sees, bound to their session."""
+        return Scope(self.user.scope_code, session=self.token)
 
     def can(self, capability: Capability) -> bool:
         """Whether the user's role has the capability."""

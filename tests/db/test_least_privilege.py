@@ -110,3 +110,33 @@ def test_changing_a_user_ends_their_sessions(engine, app_engine, district):
         assert reason, change
         with scoped(scope, app_engine) as conn:
             assert conn.execute(text("SELECT onemap.current_scope()")).scalar() is None, change
+
+
+def test_the_app_cannot_write_history_or_reports_in_anyone_elses_name(engine, app_engine,
+                                                                      district):
+    scope = session_scope(engine, district, role="duty_officer")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO event_category (code, kind, name_zh) VALUES"
+                          " ('T-STAMP', 'event', '测试') ON CONFLICT DO NOTHING"))
+        someone_else = conn.execute(text("SELECT min(id) FROM app_user")).scalar_one()
+        me = conn.execute(text("SELECT user_id FROM web_session WHERE token_hash ="
+                               " sha256(convert_to(:t, 'UTF8'))"), {"t": scope.session}).scalar()
+    with app_engine.connect() as conn:
+        transaction = conn.begin()  # rolled back: history rows cannot be deleted afterwards
+        conn.execute(text("SELECT set_config('onemap.session', :t, true)"), {"t": scope.session})
+        event = conn.execute(text(
+            "INSERT INTO onemap.event (code, title, category_code, level, channel, state,"
+            " reported_at, geom, reported_by_user_id) VALUES ('E-STAMP', 'x', 'T-STAMP', 4,"
+            " 'inspector', 'reported', now(), ST_SetSRID(ST_MakePoint(123.4, 41.8), 4326), :u)"
+            " RETURNING id"), {"u": someone_else}).scalar_one()
+        conn.execute(text("INSERT INTO onemap.event_history (event_id, action, to_state,"
+                          " actor_user_id) VALUES (:e, 'report', 'reported', :u)"),
+                     {"e": event, "u": someone_else})
+        stamped = conn.execute(text(
+            "SELECT e.reported_by_user_id, h.actor_user_id FROM onemap.event e"
+            " JOIN onemap.event_history h ON h.event_id = e.id WHERE e.id = :e"),
+            {"e": event}).one()
+        transaction.rollback()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM event_category WHERE code = 'T-STAMP'"))
+    assert tuple(stamped) == (me, me)

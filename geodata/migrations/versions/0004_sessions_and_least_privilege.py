@@ -124,21 +124,14 @@ BEGIN
   END IF;
 END $$;
 
--- who acted on an event is the session's user whenever the app writes
-CREATE FUNCTION onemap.stamp_history_actor() RETURNS trigger
+-- who acted is the session's user whenever the app writes (the column is the trigger's
+-- argument: event_history.actor_user_id, event.reported_by_user_id)
+CREATE FUNCTION onemap.stamp_session_user() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
   IF current_user = 'onemap_app' THEN
-    NEW.actor_user_id := onemap.current_app_user_id();
-  END IF;
-  RETURN NEW;
-END $$;
-
-CREATE FUNCTION onemap.stamp_event_reporter() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-  IF current_user = 'onemap_app' THEN
-    NEW.reported_by_user_id := onemap.current_app_user_id();
+    NEW := jsonb_populate_record(NEW, jsonb_build_object(TG_ARGV[0],
+                                                         onemap.current_app_user_id()));
   END IF;
   RETURN NEW;
 END $$;
@@ -221,9 +214,9 @@ def upgrade() -> None:
         CREATE TRIGGER end_sessions AFTER UPDATE ON onemap.app_user
           FOR EACH ROW EXECUTE FUNCTION onemap.end_sessions_on_user_change();
         CREATE TRIGGER stamp_actor BEFORE INSERT ON onemap.event_history
-          FOR EACH ROW EXECUTE FUNCTION onemap.stamp_history_actor();
+          FOR EACH ROW EXECUTE FUNCTION onemap.stamp_session_user('actor_user_id');
         CREATE TRIGGER stamp_reporter BEFORE INSERT ON onemap.event
-          FOR EACH ROW EXECUTE FUNCTION onemap.stamp_event_reporter();
+          FOR EACH ROW EXECUTE FUNCTION onemap.stamp_session_user('reported_by_user_id');
     """)
     _policies()
     _privileges()
@@ -333,8 +326,7 @@ def downgrade() -> None:
           UNIQUE (channel, external_ref);
         DROP FUNCTION onemap.lock_lookups(jsonb);
         DROP FUNCTION onemap.write_audit(text, text, text, text, inet, text, jsonb);
-        DROP FUNCTION onemap.stamp_history_actor();
-        DROP FUNCTION onemap.stamp_event_reporter();
+        DROP FUNCTION onemap.stamp_session_user();
         DROP FUNCTION onemap.end_sessions_on_user_change();
         DROP FUNCTION onemap.current_app_user_id();
         DROP FUNCTION onemap.session_can(text);
