@@ -29,8 +29,6 @@ from geodata.migrate import reset
 from onemap.settings import Settings
 from results import publish  # bench/results.py (run as a script)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "BENCHMARKS.md"
 SECTION = "## Demo district (`onemap demo`)"
 
 

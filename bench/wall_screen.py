@@ -43,8 +43,6 @@ from sqlalchemy import text
 from geodata.db import database_url, make_engine
 from results import publish  # bench/results.py (run as a script)
 
-ROOT = Path(__file__).resolve().parents[1]
-RESULTS = ROOT / "BENCHMARKS.md"
 SECTION = "## Wall screen (issue 5)"
 ONEMAP = Path(sys.executable).parent / "onemap"
 
