@@ -23,7 +23,7 @@
   }
 
   // WGS84 -> GCJ-02, the offset AMap and Tencent tiles are drawn in (the published formula;
-  // etl/coordinates.py holds the same one, and a browser test holds the two equal)
+  // onemap/domain/coordinates.py holds the same one, and a browser test holds the two equal)
   const A = 6378245.0, EE = 0.00669342162296594323;
   function outOfChina(lng, lat) {
     return lng < 72.004 || lng > 137.8347 || lat < 0.8293 || lat > 55.8271;

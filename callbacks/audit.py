@@ -13,8 +13,8 @@ from dash.exceptions import PreventUpdate
 
 from geodata.queries import audit
 from geodata.scope import scoped
-from onemap.access.masking import mask_audit_details
-from onemap.access.roles import Capability
+from onemap.domain.masking import mask_audit_details
+from onemap.domain.roles import Capability
 from onemap.web.auth import audit_request, current_scope, current_user, refused
 from onemap.web.request_guard import InvalidInput
 

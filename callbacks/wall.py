@@ -14,14 +14,14 @@ from datetime import datetime, timezone
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, html, no_update
 from dash import ClientsideFunction
 
-from etl.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
+from onemap.domain.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
 from geodata.queries import details, nearby, wall
 from geodata.scope import scoped
-from geodata.vocab import EVENT_STATES
+from onemap.domain.vocab import EVENT_STATES
 from layers.events import HEATMAP
 from layers.features import EMPTY, BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
-from onemap.access.roles import Capability
+from onemap.domain.roles import Capability
 from onemap.web.auth import audit_request, current_scope, current_user
 from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02

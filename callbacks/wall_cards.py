@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from dash import html
 
-from geodata.vocab import (
+from onemap.domain.vocab import (
     BUILDING_USES,
     CAMERA_KINDS,
     DEVICE_STATUSES,
@@ -23,8 +23,8 @@ from geodata.vocab import (
     STAFF_STATUSES,
     STAFF_TIERS,
 )
-from onemap.access.masking import mask_name, mask_phone
-from onemap.events.lifecycle import IN_HAND_STATES, NEW_STATES
+from onemap.domain.masking import mask_name, mask_phone
+from onemap.domain.lifecycle import IN_HAND_STATES, NEW_STATES
 
 MAX_CAMERAS, MAX_NAMES = 8, 12
 

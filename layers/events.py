@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from onemap.events.lifecycle import WITH_STAFF_STATES
+from onemap.domain.lifecycle import WITH_STAFF_STATES
 
 from .base import Layer
 from .sql import VIEWPORT

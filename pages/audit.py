@@ -7,7 +7,7 @@ from dash import dcc, html
 
 from geodata.queries import audit
 from geodata.scope import scoped
-from onemap.access.roles import Capability
+from onemap.domain.roles import Capability
 from onemap.web.auth import current_scope, refused
 from pages.shell import not_permitted, page_header
 

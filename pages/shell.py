@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from onemap.access.roles import ROLE_NAMES, Capability
+from onemap.domain.roles import ROLE_NAMES, Capability
 from onemap.web.auth import current_user
 
 

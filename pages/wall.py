@@ -12,11 +12,11 @@ from dash import dcc, html
 
 from geodata.queries.overview import unit_bounds
 from geodata.scope import scoped
-from geodata.vocab import EVENT_STATES
+from onemap.domain.vocab import EVENT_STATES
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
 from layers.events import HEAT_WINDOWS, HEATMAP
 from layers.registry import VIEWPORT_LAYERS
-from onemap.access.roles import Capability
+from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 from onemap.web.auth import current_scope, current_user
 from pages.map_parts import (

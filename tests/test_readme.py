@@ -33,7 +33,7 @@ def test_the_two_commands_are_shown():
 
 
 def test_the_role_table_is_the_code():
-    from onemap.access.roles import ROLE_CAPABILITIES, Capability
+    from onemap.domain.roles import ROLE_CAPABILITIES, Capability
 
     lines = [line for line in README.splitlines() if line.startswith("| ")
              and line.split("|")[1].strip() in {c.value for c in Capability}]

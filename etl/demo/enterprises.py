@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from etl import uscc
+from onemap.domain import uscc
 
 from .names import SHENYANG_DISTRICTS, company_names, person_names
 

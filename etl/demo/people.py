@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from geodata.vocab import PERSON_TAGS, RELATIONS
+from onemap.domain.vocab import PERSON_TAGS, RELATIONS
 
 from .names import SHENYANG_DISTRICTS, foreign_names, given_names, mobile_numbers, surnames
 
@@ -193,7 +193,10 @@ def _ymd(dates: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def citizen_ids(area_codes: np.ndarray, birth_dates: np.ndarray, genders: np.ndarray,
                 sequences: np.ndarray) -> np.ndarray:
-    """Vectorised etl.idcard.make: GB 11643 numbers for (area, birth date, 'M'/'F', 0..499)."""
+    """Vectorised onemap.domain.idcard.make: GB 11643 numbers for (area, birth date, sex, 0..499).
+
+    Sex is 'M' or 'F'.
+    """
     area = np.asarray(area_codes).astype(np.int64)
     seq = np.asarray(sequences, dtype=np.int64)
     if len(seq) and (seq.min() < 0 or seq.max() > 499):

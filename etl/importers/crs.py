@@ -2,7 +2,7 @@
 the conversion to WGS84 (EPSG:4326), which is what the database stores.
 
 GCJ-02 (AMap, Tencent) and BD-09 (Baidu) are not EPSG systems: pyproj cannot convert them, so
-they go through etl.coordinates; every EPSG code goes through pyproj.
+they go through onemap.domain.coordinates; every EPSG code goes through pyproj.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import geopandas as gpd
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from etl.coordinates import to_wgs84, transform_geometry
+from onemap.domain.coordinates import to_wgs84, transform_geometry
 
 from .errors import ImportRefused
 

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from geodata.building_stats import AFFECTS_STATS, refresh_building_stats
-from geodata.vocab import ADMIN_LEVELS
+from onemap.domain.vocab import ADMIN_LEVELS
 
 from .crs import parse_crs
 from .errors import ImportRefused

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from geodata import vocab
+from onemap.domain import vocab
 
 # How a personal value is masked in reports and on the console (PIPL: reports get emailed).
 ID, PHONE, NAME, OTHER = "id", "phone", "name", "other"

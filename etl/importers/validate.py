@@ -14,7 +14,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from etl import idcard, uscc
+from onemap.domain import idcard, uscc
 
 from .report import mask
 from .templates import Column, Template

@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import (
+from onemap.domain.vocab import (
     ALARM_DIRECTIONS,
     CAMERA_KINDS,
     CAMERA_OWNERS,

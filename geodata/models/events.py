@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import CATEGORY_KINDS, CHANNELS, CLOSURE_KINDS, EVENT_LEVELS, EVENT_STATES
+from onemap.domain.vocab import CATEGORY_KINDS, CHANNELS, CLOSURE_KINDS, EVENT_LEVELS, EVENT_STATES
 from .base import Base, created_at, one_of, point_geom
 
 _STAGES = ("reported_at", "registered_at", "dispatched_at", "handled_at", "verified_at", "closed_at")

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import BUILDING_USES, OCCUPANCY
+from onemap.domain.vocab import BUILDING_USES, OCCUPANCY
 from .base import Base, area_geom, one_of
 
 

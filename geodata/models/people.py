@@ -22,7 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import GENDERS, POPULATION_TYPES, RELATIONS, RESIDENCE_KINDS
+from onemap.domain.vocab import GENDERS, POPULATION_TYPES, RELATIONS, RESIDENCE_KINDS
 from .base import Base, created_at, one_of
 
 # The database checks an ID against the person it names: checksum (citizen_id_valid, created

@@ -6,7 +6,7 @@ from geoalchemy2 import WKBElement
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import ENTERPRISE_STATUSES, KEY_PLACE_KINDS
+from onemap.domain.vocab import ENTERPRISE_STATUSES, KEY_PLACE_KINDS
 from .base import Base, one_of, point_geom
 
 

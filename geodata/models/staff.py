@@ -8,7 +8,7 @@ from geoalchemy2 import Geometry, WKBElement
 from sqlalchemy import Boolean, DateTime, ForeignKey, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..vocab import STAFF_STATUSES, STAFF_TIERS
+from onemap.domain.vocab import STAFF_STATUSES, STAFF_TIERS
 from .base import SRID, Base, one_of
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from onemap.events.lifecycle import WITH_STAFF_STATES
+from onemap.domain.lifecycle import WITH_STAFF_STATES
 
 _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
 

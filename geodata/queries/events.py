@@ -11,8 +11,8 @@ import json
 
 from sqlalchemy import Connection, text
 
-from onemap.events import lifecycle
-from onemap.events.intake import EventReport
+from onemap.domain import lifecycle
+from onemap.domain.intake import EventReport
 
 # the sender is the session's user (a trigger stamps reported_by_user_id from it)
 _EXISTING = """

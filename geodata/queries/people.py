@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from onemap.access.masking import SearchMode
+from onemap.domain.masking import SearchMode
 
 PERSON = """
 SELECT p.id, p.name, p.gender, p.birth_date, p.id_number, p.passport_number, p.phone,
@@ -37,7 +37,7 @@ ORDER BY k.sensitive, k.code
 
 # Only leakproof comparisons (=, >=, <): row-level security lets those run first, through the
 # indexes, and checks the scope on what they find; LIKE would make it check every person in
-# the district first. Which of these a caller may use is decided in onemap/access/masking.py.
+# the district first. Which of these a caller may use is decided in onemap/domain/masking.py.
 _SEARCH_COLUMNS = "p.id, p.name, p.gender, p.birth_date, p.id_number, p.population_type"
 SEARCHES = {
     SearchMode.ID_NUMBER: f"""

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from geodata import sessions, users
 from geodata.db import database_url, make_engine
 from onemap.access.passwords import WeakPassword, hash_password
-from onemap.access.roles import ROLE_CAPABILITIES, ROLE_NAMES
+from onemap.domain.roles import ROLE_CAPABILITIES, ROLE_NAMES
 
 app = typer.Typer(help="Users: add, passwd, set, disable, enable, signout, unlock, list.",
                   no_args_is_help=True)

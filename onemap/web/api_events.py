@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from geodata.queries import events
 from geodata.scope import scoped
-from onemap.access.roles import Capability
-from onemap.events import lifecycle
-from onemap.events.intake import InvalidReport, parse_report
+from onemap.domain.roles import Capability
+from onemap.domain import lifecycle
+from onemap.domain.intake import InvalidReport, parse_report
 
 from .auth import audit_request, current_scope, refused
 

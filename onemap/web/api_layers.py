@@ -15,7 +15,7 @@ from geodata import live
 from geodata.scope import scoped
 from layers.features import BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
-from onemap.access.roles import Capability
+from onemap.domain.roles import Capability
 
 from .auth import current_scope, require
 

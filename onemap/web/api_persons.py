@@ -2,7 +2,7 @@
 
 Every look-up, search and unmask is written to the audit log in the same transaction that
 reads the data, so nothing is shown that was not recorded. What a masked answer may hold, and
-how each role may search, is decided in onemap/access/masking.py; look-ups and searches that
+how each role may search, is decided in onemap/domain/masking.py; look-ups and searches that
 find nobody are counted, and past `ONEMAP_LOOKUP_MISS_LIMIT` the user's look-ups are locked
 until an administrator unlocks them (guessing is what enumeration looks like).
 """
@@ -21,8 +21,8 @@ from sqlalchemy import text
 from geodata.queries import people
 from geodata.rate_limits import PostgresStorage
 from geodata.scope import scoped
-from onemap.access.masking import SearchRefused, mask_person, search_mode
-from onemap.access.roles import Capability
+from onemap.domain.masking import SearchRefused, mask_person, search_mode
+from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 
 from .auth import audit_request, current_scope, limiter, refused, require

@@ -23,7 +23,7 @@ import geodata.rate_limits  # noqa: F401  (registers the onemap-postgresql:// li
 from geodata import sessions, users
 from geodata.scope import Scope, auth_engine, scoped
 from onemap.access.passwords import dummy_hash, verify_password
-from onemap.access.roles import ROLE_CAPABILITIES, Capability, can
+from onemap.domain.roles import ROLE_CAPABILITIES, Capability, can
 from onemap.settings import get_settings
 
 from . import login_page

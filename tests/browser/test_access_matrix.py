@@ -1,11 +1,11 @@
 """Every role against every page and endpoint, on the demo district: what the role table in
-onemap/access/roles.py allows answers, everything else is refused (and never half-done)."""
+onemap/domain/roles.py allows answers, everything else is refused (and never half-done)."""
 
 from __future__ import annotations
 
 import pytest
 
-from onemap.access.roles import Capability, can
+from onemap.domain.roles import Capability, can
 from tests.browser.conftest import Client, demo_client
 
 pytestmark = pytest.mark.browser

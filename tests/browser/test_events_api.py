@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text
 
-from etl.coordinates import wgs84_to_gcj02
+from onemap.domain.coordinates import wgs84_to_gcj02
 from tests.browser.conftest import Client
 from tests.fixtures.hierarchy import (
     grid_box,

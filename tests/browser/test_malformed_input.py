@@ -11,7 +11,7 @@ import urllib.request
 
 import pytest
 
-from onemap.events.lifecycle import ACTIONS
+from onemap.domain.lifecycle import ACTIONS
 from tests.browser.conftest import Client, audit_table_call
 from tests.fixtures.hierarchy import (
     grid_box,

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from etl import idcard
+from onemap.domain import idcard
 from tests.browser.conftest import Client
 from tests.fixtures.hierarchy import insert_building, insert_hierarchy, insert_household
 

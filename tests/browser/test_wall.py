@@ -165,8 +165,8 @@ def test_the_screen_says_when_the_database_is_down(demo_server, page):
 
 def test_the_browser_shifts_onto_gcj02_as_the_importer_does(demo_server, page):
     """Over an AMap or Tencent basemap the overlays are shifted in the browser (assets/wall.js);
-    the formula there must be the one etl/coordinates.py uses."""
-    from etl.coordinates import wgs84_to_gcj02
+    the formula there must be the one onemap/domain/coordinates.py uses."""
+    from onemap.domain.coordinates import wgs84_to_gcj02
 
     sign_in_demo(page, demo_server, "duty")
     _open_wall(page, demo_server)

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from etl import idcard, uscc
+from onemap.domain import idcard, uscc
 from tests.fixtures.hierarchy import DISTRICT, _mp, grid_box, insert_building, insert_hierarchy
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import text
 
-from onemap.events import lifecycle
+from onemap.domain import lifecycle
 
 NOW = datetime.now(timezone.utc)
 DUE = {"past": NOW - timedelta(hours=1), "future": NOW + timedelta(days=1), "none": None}
@@ -27,7 +27,7 @@ def test_python_and_sql_agree(conn, state, due):
 
 
 def test_every_state_the_vocabulary_names_is_in_the_loop():
-    from geodata.vocab import EVENT_STATES
+    from onemap.domain.vocab import EVENT_STATES
 
     assert set(lifecycle.STATES) == set(EVENT_STATES)
 

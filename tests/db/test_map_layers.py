@@ -15,7 +15,7 @@ from geobuf.decode import Decoder
 from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 
-from etl import idcard
+from onemap.domain import idcard
 from geodata import live
 from geodata.building_stats import refresh_building_stats
 from geodata.queries.details import card

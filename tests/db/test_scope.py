@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, ProgrammingError
 
-from etl import idcard
+from onemap.domain import idcard
 from geodata.scope import Scope, app_engine_for, scoped
 from tests.fixtures.sessions import session_scope
 from tests.fixtures.hierarchy import (

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
-from etl.coordinates import transform_geometry, wgs84_to_gcj02
+from onemap.domain.coordinates import transform_geometry, wgs84_to_gcj02
 from etl.demo.boundary import DEFAULT_BOUNDARY, read_boundary
 from etl.importers.crs import CrsError
 

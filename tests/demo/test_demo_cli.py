@@ -8,7 +8,7 @@ from datetime import date
 import psycopg
 import pytest
 
-from etl import idcard, uscc
+from onemap.domain import idcard, uscc
 from tests.conftest import onemap_command
 
 

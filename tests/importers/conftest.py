@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import Connection, Engine, text
 
-from etl import idcard, uscc
+from onemap.domain import idcard, uscc
 from tests.conftest import onemap_command
 from tests.fixtures.hierarchy import DISTRICT, insert_building, insert_hierarchy
 

@@ -8,7 +8,7 @@ import shapely
 from shapely.geometry import box
 from sqlalchemy import text
 
-from etl.coordinates import wgs84_to_gcj02
+from onemap.domain.coordinates import wgs84_to_gcj02
 from etl.importers import import_file
 from tests.importers.conftest import GRID, OTHER_GRID, count, inside, run_cli, write_csv
 

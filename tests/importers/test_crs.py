@@ -8,7 +8,7 @@ import pytest
 from pyproj import CRS
 from shapely.geometry import Point, Polygon
 
-from etl.coordinates import wgs84_to_bd09, wgs84_to_gcj02
+from onemap.domain.coordinates import wgs84_to_bd09, wgs84_to_gcj02
 from etl.importers import import_file
 from etl.importers.crs import CrsError, SourceCrs, choose, from_file, parse_crs, to_wgs84_geometries
 from tests.importers.conftest import GRID, inside

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from etl.coordinates import wgs84_to_bd09
+from onemap.domain.coordinates import wgs84_to_bd09
 from etl.importers import import_file
 from tests.fixtures.hierarchy import insert_building
 from tests.importers.conftest import GRID, inside, person_id, run_cli, write_csv

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from onemap.access.masking import mask_id, mask_name, mask_passport, mask_phone, mask_record
+from onemap.domain.masking import mask_id, mask_name, mask_passport, mask_phone, mask_record
 from onemap.access.passwords import WeakPassword, hash_password, verify_password
-from onemap.access.roles import ROLE_CAPABILITIES, Capability, can
+from onemap.domain.roles import ROLE_CAPABILITIES, Capability, can
 
 
 def test_masks_look_as_the_domain_says():

@@ -1,11 +1,11 @@
-"""Tests for etl.coordinates (WGS-84 / GCJ-02 / BD-09)."""
+"""Tests for onemap.domain.coordinates (WGS-84 / GCJ-02 / BD-09)."""
 
 import numpy as np
 import pytest
 import shapely
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 
-from etl import coordinates as co
+from onemap.domain import coordinates as co
 
 TIANANMEN = (116.391275, 39.907501)
 SHENYANG = (123.43, 41.80)

@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl import uscc
+from onemap.domain import uscc
 from etl.demo import names
 from etl.demo.enterprises import COOP_INDUSTRY, INDUSTRIES, generate_enterprises
-from geodata.vocab import ENTERPRISE_STATUSES
+from onemap.domain.vocab import ENTERPRISE_STATUSES
 
 DISTRICT = "210103"
 N = 4_000

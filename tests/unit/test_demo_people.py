@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from etl import idcard
+from onemap.domain import idcard
 from etl.demo import names
 from etl.demo.people import KEY_HEALTH_TAGS, citizen_ids, generate_people, unique_sequences
-from geodata.vocab import PERSON_TAGS, RELATIONS
+from onemap.domain.vocab import PERSON_TAGS, RELATIONS
 
 TODAY = date(2025, 6, 1)
 DISTRICT = "210103"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from etl.coordinates import wgs84_to_gcj02
-from onemap.events.intake import InvalidReport, parse_report
+from onemap.domain.coordinates import wgs84_to_gcj02
+from onemap.domain.intake import InvalidReport, parse_report
 
 GOOD = {"title": "暴露垃圾", "category_code": "E0102", "lon": 123.45, "lat": 41.79}
 

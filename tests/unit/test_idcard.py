@@ -1,11 +1,11 @@
-"""Tests for etl.idcard (GB 11643-1999 resident identity numbers)."""
+"""Tests for onemap.domain.idcard (GB 11643-1999 resident identity numbers)."""
 
 import random
 from datetime import date, timedelta
 
 import pytest
 
-from etl import idcard
+from onemap.domain import idcard
 
 VALID = "11010519491231002X"  # published example: Beijing Chaoyang, 1949-12-31, female
 TODAY = date(2024, 6, 1)

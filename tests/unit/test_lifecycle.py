@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from geodata.vocab import EVENT_STATES
-from onemap.events.lifecycle import ACTIONS, TransitionRefused, closure_kind, plan
+from onemap.domain.vocab import EVENT_STATES
+from onemap.domain.lifecycle import ACTIONS, TransitionRefused, closure_kind, plan
 
 
 def test_the_whole_loop_with_one_return():

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from onemap.access.masking import (
+from onemap.domain.masking import (
     SearchMode,
     SearchRefused,
     age_band,

@@ -1,10 +1,10 @@
-"""Tests for etl.uscc (GB 32100-2015 unified social credit codes)."""
+"""Tests for onemap.domain.uscc (GB 32100-2015 unified social credit codes)."""
 
 import random
 
 import pytest
 
-from etl import uscc
+from onemap.domain import uscc
 
 # The example code used in GB 32100 explanations, and one published company
 # code (Huawei Technologies Co., Ltd., Shenzhen). Both checks were recomputed

@@ -8,7 +8,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection
 
-from geodata.vocab import ADMIN_CODE_LENGTH, ADMIN_LEVELS
+from onemap.domain.vocab import ADMIN_CODE_LENGTH, ADMIN_LEVELS
 
 from ..load import OUTSIDE_TOLERANCE, STAGE, Counts, flag, repair_areas
 from ..validate import flag_duplicates

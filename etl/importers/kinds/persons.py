@@ -12,7 +12,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection, text
 
-from geodata.vocab import GENDERS
+from onemap.domain.vocab import GENDERS
 
 from ..errors import ImportRefused
 from ..load import STAGE, Counts, flag, on_conflict, staged_count, upsert

@@ -9,7 +9,7 @@ import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Connection
 
-from geodata.vocab import PERSONAL_SENSOR_KINDS, SENSOR_KINDS
+from onemap.domain.vocab import PERSONAL_SENSOR_KINDS, SENSOR_KINDS
 
 from ..load import Counts
 from ..validate import flag_duplicates

@@ -19,8 +19,8 @@ down_revision = None
 branch_labels = None
 depends_on = None
 
-# Validators the CHECK constraints call; etl/idcard.py and etl/uscc.py are the Python twins
-# and tests/db/test_constraints.py holds the two to the same answers.
+# Validators the CHECK constraints call; onemap/domain/idcard.py and onemap/domain/uscc.py are
+# the Python twins and tests/db/test_constraints.py holds the two to the same answers.
 VALIDATORS = r"""
 CREATE FUNCTION onemap.citizen_id_valid(id text) RETURNS boolean
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$

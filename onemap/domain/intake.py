@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.coordinates import to_wgs84
-from geodata.vocab import CHANNELS, EVENT_LEVELS
+from onemap.domain.coordinates import to_wgs84
+from onemap.domain.vocab import CHANNELS, EVENT_LEVELS
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
