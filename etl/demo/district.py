@@ -40,7 +40,9 @@ class DemoDistrict:
 
 
 def reference_table(name: str) -> pd.DataFrame:
-    """A configuration table shipped in geodata/reference (categories, departments)."""
+    """A configuration table shipped in geodata/reference, the same file migration 0006 loads:
+    read here rather than from the database because the time limits and the weights events are
+    drawn with live only in the file."""
     return pd.read_csv(REFERENCE / f"{name}.csv", dtype={"code": str, "parent_code": str})
 
 
@@ -145,11 +147,8 @@ def build_district(boundary: shapely.Polygon | shapely.MultiPolygon, *, code: st
     for level, frame in (("street", streets), ("community", communities)):
         if level not in (given or {}):
             district.tables[level] = frame
-    district.tables.update({
-        "department": departments,
-        "event_category": categories,
-        "piece": pieces,
-    })
+    # departments and categories are not in here: migration 0006 loads them into every database
+    district.tables["piece"] = pieces
     if "grid" not in (given or {}):
         district.tables["grid"] = grids
     district.tables.update({
