@@ -10,9 +10,9 @@ DISTRICT = Layer("district", "区界", "District", "district", ("code", "name"),
                  style={"color": "#f5c542", "weight": 4, "fill": False})
 STREET = Layer("street", "街道", "Streets", "street", ("code", "name"),
                style={"color": "#4fc3f7", "weight": 2.5, "fillOpacity": 0.04})
-COMMUNITY = Layer("community", "社区", "Communities", "community", ("code", "name"), min_zoom=12,
+COMMUNITY = Layer("community", "社区", "Communities", "community", ("code", "name"),
                   style={"color": "#81c784", "weight": 1.5, "fill": False})
-GRID = Layer("grid", "网格", "Grids", "grid", ("code", "name"), min_zoom=14,
+GRID = Layer("grid", "网格", "Grids", "grid", ("code", "name"),
              style={"color": "#9e9e9e", "weight": 0.8, "dashArray": "3 3", "fill": False})
 
 BOUNDARY_LAYERS = (DISTRICT, STREET, COMMUNITY, GRID)

@@ -1,8 +1,88 @@
-"""What a layer declaration holds: one declaration serves the map, the layer API and exports."""
+"""What a layer declaration holds: one declaration serves the map, the layer API and exports.
+
+A viewport layer says where its rows come from (`features_sql`), what the browser needs to draw
+it (`Display`: pane, drawing functions, palette, card, clustering) and which choices the user
+has (`Option`). Map pages, the layer API and the legend all read it; nothing else names a
+layer's colours or panes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+
+# Drawing order of every map page, bottom first (Leaflet z-index). Boundaries sit between
+# buildings and lines (pages/viewport_map.py gives each level a pane from 410 to 440).
+PANES = {"heat": 350, "buildings": 380, "lines": 450, "labels": 460, "points": 470,
+         "events": 480}
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Colours by the vocabulary code of one property; the legend names each code."""
+
+    field: str
+    colours: dict
+    names: dict  # the vocabulary (onemap/domain/vocab.py): code -> (中文, English, …)
+
+    def __post_init__(self) -> None:
+        if set(self.colours) != set(self.names):
+            raise ValueError(f"palette of {self.field!r} must colour exactly the vocabulary's"
+                             f" codes: {sorted(map(str, self.names))}")
+
+    def for_browser(self) -> dict:
+        """JSON keys are strings, so are the codes here (assets/map.js looks up String(v))."""
+        return {"field": self.field, "colours": {str(k): v for k, v in self.colours.items()}}
+
+    def legend(self) -> list[tuple[str, str, str]]:
+        """(colour, 中文, English) in the vocabulary's order."""
+        return [(self.colours[code], names[0], names[1]) for code, names in self.names.items()]
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice the user makes for a layer, kept in the page's URL under `name`.
+
+    The first choice is the default unless `preset` names another. A `restyle` option only
+    changes how features are drawn (the browser applies it through `hideout`); any other goes
+    to `features_sql` as a parameter and refetches.
+    """
+
+    name: str
+    title_zh: str
+    title_en: str
+    choices: dict  # value -> (中文, English), in the order the page offers them
+    preset: str | None = None  # the default when not the first choice
+    restyle: bool = False
+
+    @property
+    def default(self) -> str:
+        return self.preset or next(iter(self.choices))
+
+    def values(self) -> list[str]:
+        """The allowed values, the default first."""
+        return [self.default, *(v for v in self.choices if v != self.default)]
+
+
+@dataclass(frozen=True)
+class Display:
+    """How the browser draws a layer; assets/map.js reads all of it from the layer's hideout.
+
+    `draw` maps a dash-leaflet GeoJSON function prop (pointToLayer, style, onEachFeature,
+    clusterToLayer) to a function of `onemap.map` in assets/map.js. `card` names the detail
+    card a click opens (callbacks/cards.py), None for a layer nobody clicks. `hideout` holds
+    constants its drawing functions read besides the palette.
+    """
+
+    pane: str
+    draw: dict
+    palette: Palette | None = None
+    card: str | None = None
+    cluster: dict | None = None
+    hideout: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.pane not in PANES:
+            raise ValueError(f"pane must be one of {', '.join(PANES)}")
 
 
 @dataclass(frozen=True)
@@ -11,9 +91,11 @@ class Layer:
 
     `features_sql` selects the features inside a viewport. It may use the parameters
     :west :south :east :north (WGS84 degrees), :zoom, :px_deg (a pixel's size in degrees at
-    that zoom) and :cell_m (a heat cell's size in metres), plus the layer's own `options`.
-    It never filters by scope: row-level security does (geodata/scope.py). Booleans go out as
-    0/1 (ST_AsGeobuf would write them as the strings 't' and 'f', and 'f' is true in JS).
+    that zoom) and :cell_m (a heat cell's size in metres), plus the layer's non-restyle
+    options. It never filters by scope: row-level security does (geodata/scope.py). Below
+    `min_zoom` the layer is empty without asking the database (layers/features.py).
+    Booleans go out as 0/1 (ST_AsGeobuf would write them as the strings 't' and 'f', and 'f'
+    is true in JS).
     """
 
     name: str
@@ -21,15 +103,18 @@ class Layer:
     title_en: str
     table: str
     fields: tuple[str, ...]
-    geometry: str = "geom"
-    personal_fields: tuple[str, ...] = ()  # masked or withheld by role (issue #4)
     min_zoom: int = 0
-    style: dict = field(default_factory=dict)
+    style: dict = field(default_factory=dict)  # boundaries: a Leaflet path style
     features_sql: str | None = None
     live_topic: str | None = None  # reload when this topic of the live clock moves
-    options: dict[str, tuple[str, ...]] = field(default_factory=dict)  # name -> allowed values
+    options: tuple[Option, ...] = ()
+    display: Display | None = None
 
     @property
     def title(self) -> str:
         """Chinese first, English second."""
         return f"{self.title_zh} {self.title_en}"
+
+    def query_options(self) -> tuple[Option, ...]:
+        """The options that are parameters of `features_sql`."""
+        return tuple(option for option in self.options if not option.restyle)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from onemap.domain.lifecycle import WITH_STAFF_STATES
+from onemap.domain.vocab import EVENT_LEVELS, EVENT_STATES
 
-from .base import Layer
+from .base import Display, Layer, Option, Palette
 from .sql import VIEWPORT
 
 _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
+
+LEVEL_PALETTE = Palette("level", {1: "#ff1744", 2: "#ff6d00", 3: "#ffc400", 4: "#29b6f6",
+                                  5: "#90a4ae"}, EVENT_LEVELS)
 
 EVENTS = Layer(
     "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "title"),
@@ -19,6 +23,10 @@ EVENTS = Layer(
          WHERE onemap.event_is_active(state)  -- somebody works on it (the open-case index)
            AND geom && {VIEWPORT}
     """,
+    # tooltips speak the screen's language: the states' Chinese names go to the browser
+    display=Display("events", {"pointToLayer": "eventMarker", "onEachFeature": "eventTooltip"},
+                    palette=LEVEL_PALETTE, card="events",
+                    hideout={"states": {code: zh for code, (zh, _en) in EVENT_STATES.items()}}),
 )
 
 DISPATCH = Layer(
@@ -37,17 +45,18 @@ DISPATCH = Layer(
          WHERE s.last_position IS NOT NULL
            AND (e.geom && {VIEWPORT} OR s.last_position && {VIEWPORT})
     """,
+    display=Display("lines", {"style": "dispatchStyle"}, card="events"),
 )
 
-# PostgreSQL reads these as intervals
 HEAT_WINDOWS = {"1h": ("1小时", "1 h"), "24h": ("24小时", "24 h"), "7d": ("7天", "7 d")}
 
 # Binned in Web Mercator metres by arithmetic (the cheapest way PostGIS bins, see MEASURED.md),
 # so the payload is bounded by the number of cells on the screen, not by the number of events.
+# The browser blurs the cells into one heat surface (leaflet.heat, assets/vendor/).
 HEATMAP = Layer(
     "heatmap", "事件热力", "Event heatmap", "event", ("n",),
     live_topic="event",
-    options={"window": ("24h", "1h", "7d")},  # the first is the default
+    options=(Option("window", "热力时段", "Heatmap window", HEAT_WINDOWS, preset="24h"),),
     features_sql=f"""
         WITH cells AS (
           SELECT floor(ST_X(p) / :cell_m) AS cx, floor(ST_Y(p) / :cell_m) AS cy, count(*) AS n
@@ -61,4 +70,5 @@ HEATMAP = Layer(
                                        3857), 4326) AS geom
           FROM cells
     """,
+    display=Display("heat", {"pointToLayer": "heatCell"}),
 )

@@ -74,13 +74,13 @@ class Viewport:
 
 
 def option_params(layer: Layer, given: dict[str, str | None]) -> dict[str, str]:
-    """The layer's options from a request, each checked against its allowed values."""
+    """The layer's query options from a request, each checked against its allowed values."""
     params = {}
-    for name, allowed in layer.options.items():
-        value = given.get(name) or allowed[0]  # the first allowed value is the default
-        if value not in allowed:
-            raise BadRequest(f"{name} must be one of {', '.join(allowed)}")
-        params[name] = value
+    for option in layer.query_options():
+        value = given.get(option.name) or option.default
+        if value not in option.choices:
+            raise BadRequest(f"{option.name} must be one of {', '.join(option.choices)}")
+        params[option.name] = value
     return params
 
 
@@ -93,10 +93,13 @@ FEW_VERTICES = 16
 
 def features_geobuf(conn: Connection, layer: Layer, viewport: Viewport,
                     options: dict[str, str] | None = None) -> bytes:
-    """The layer's features in the viewport, as geobuf bytes (an empty collection when none)."""
+    """The layer's features in the viewport, as geobuf bytes (an empty collection when none,
+    and below the layer's minimum zoom); options are checked at every zoom."""
     if layer.features_sql is None:
         raise BadRequest(f"{layer.name} is not a viewport layer")
     params = {**viewport.params(), **option_params(layer, options or {})}
+    if viewport.zoom < layer.min_zoom:  # the one place a layer's minimum zoom is kept
+        return EMPTY
     payload, vertices = conn.execute(text(
         f"SELECT ST_AsGeobuf(f, 'geom'), coalesce(sum(ST_NPoints(f.geom)), 0)"
         f" FROM ({layer.features_sql}) AS f"), params).one()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Layer
+from .base import Display, Layer
 from .sql import in_viewport
 
 KEY_PLACES = Layer(
@@ -10,6 +10,7 @@ KEY_PLACES = Layer(
     min_zoom=14,
     features_sql=f"""
         SELECT id, kind, name, geom FROM {in_viewport("key_place")} AS p
-         WHERE :zoom >= 14
     """,
+    display=Display("points", {"pointToLayer": "pointMarker", "onEachFeature": "nameTooltip"},
+                    card="places", hideout={"colour": "#e599f7", "radius": 6, "ring": True}),
 )

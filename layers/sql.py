@@ -19,8 +19,8 @@ def in_viewport(table: str, geom: str = "geom") -> str:
     every row before the bounding box, whatever the zoom. Close up, the GiST test runs inside
     onemap.viewport_ids (migration 0007), which keeps the policy's own rule, and the rows come
     back by primary key (the ids are gathered once, then looked up through the key's index);
-    the policy still checks each. Each branch is switched on by the zoom alone, so a prepared (generic) plan keeps both
-    and runs one."""
+    the policy still checks each. Each branch is switched on by the zoom alone, so a prepared
+    (generic) plan keeps both and runs one."""
     return (f"(SELECT * FROM onemap.{table} WHERE :zoom >= {INDEXED_FROM_ZOOM}"
             f" AND id = ANY (ARRAY(SELECT onemap.viewport_ids('{table}', :west, :south, :east,"
             f" :north)))"

@@ -9,7 +9,7 @@ from layers.basemaps import BASEMAPS
 from onemap.settings import get_settings
 
 DEFAULT_CENTER = [41.80, 123.43]
-GCJ02_LATLNG = {"variable": "onemap.wall.gcj02LatLng"}
+GCJ02_LATLNG = {"variable": "onemap.map.gcj02LatLng"}
 
 
 def overlays_need_gcj02() -> bool:

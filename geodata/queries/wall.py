@@ -43,13 +43,14 @@ def feed(conn: Connection, limit: int = 30) -> list[dict]:
     return [dict(r) for r in conn.execute(text(_FEED), {"limit": limit}).mappings()]
 
 
-# what makes the banner: a new level-1/2 case, a sensor alarm, a case that just ran out of time
+# what makes the banner: a level-1/2 case while it is open (an emergency stays until the duty
+# officer acknowledges it, however long ago it came in), a sensor alarm, a case that just ran
+# out of time
 _BANNER = """
 (SELECT 'event:' || e.id AS key, 'urgent' AS kind, e.id AS event_id, NULL::bigint AS sensor_id,
         e.title AS text, e.level, e.reported_at AS at, ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
    FROM onemap.event e
-  WHERE e.reported_at >= now() - CAST(:window AS interval) AND e.level <= 2
-    AND onemap.event_is_open(e.state))
+  WHERE e.level <= 2 AND onemap.event_is_open(e.state))
 UNION ALL
 (SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id, s.name, NULL, a.raised_at,
         ST_Y(s.geom), ST_X(s.geom)
@@ -66,7 +67,8 @@ LIMIT :limit
 """
 
 
-def banner(conn: Connection, window: str = "1 hour", limit: int = 20) -> list[dict]:
-    """Alarm-worthy things of the last `window`, newest first; `key` identifies each."""
+def banner(conn: Connection, window: str = "1 hour", limit: int = 50) -> list[dict]:
+    """Open emergencies, and alarms and overdue cases of the last `window`, newest first;
+    `key` identifies each."""
     rows = conn.execute(text(_BANNER), {"window": window, "limit": limit}).mappings()
     return [dict(r) for r in rows]

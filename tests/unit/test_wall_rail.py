@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from callbacks.wall_cards import counter_texts, feed_time
+from callbacks.wall_rail import counter_texts, feed_time
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 

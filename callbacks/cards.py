@@ -1,4 +1,5 @@
-"""Detail cards of the wall screen, rendered from geodata/queries/details.py and nearby.py.
+"""Detail cards of the map component (a click on a feature, or a page's selection), rendered
+from geodata/queries/details.py and nearby.py.
 
 Everything a user typed arrives here as a Python string and leaves as a Dash text child: Dash
 puts it in the page as text, so a title like `<img onerror=…>` shows as those characters.
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from dash import html
 
+from geodata.queries import nearby
 from onemap.domain.vocab import (
     BUILDING_USES,
     CAMERA_KINDS,
@@ -24,39 +25,10 @@ from onemap.domain.vocab import (
     STAFF_TIERS,
 )
 from onemap.domain.masking import mask_name, mask_phone
-from onemap.domain.lifecycle import IN_HAND_STATES, NEW_STATES
+from onemap.domain.roles import Capability
+from onemap.web.auth import audit_request, current_user
 
 MAX_CAMERAS, MAX_NAMES = 8, 12
-
-
-def counter_texts(counts: dict) -> tuple[str, ...]:
-    """The rail's six counters from the database's counts: today's new (reported or
-    registered), in hand (sent out, not closed) and closed cases, the overdue ones of any day,
-    open sensor alarms, and cameras online of all."""
-    today = counts["today_by_state"]
-    return (
-        f"{sum(today.get(s, 0) for s in NEW_STATES):,}",
-        f"{sum(today.get(s, 0) for s in IN_HAND_STATES):,}",
-        f"{today.get('closed', 0):,}",
-        f"{counts['overdue']:,}",
-        f"{counts['sensor_alarms']:,}",
-        f"{counts['cameras_online']:,}/{counts['cameras']:,}",
-    )
-
-
-LOCAL = ZoneInfo("Asia/Shanghai")  # the command centre's clock, whatever the server's
-
-
-def feed_time(reported_at: datetime, now: datetime) -> str:
-    """The feed's time, five characters wide like the column it sits in: "14:05" today, the
-    date "11-28" for an older case this year, the year for one older still (the card has the
-    full time); the command centre's local time."""
-    local, today = reported_at.astimezone(LOCAL), now.astimezone(LOCAL)
-    if local.date() == today.date():
-        return local.strftime("%H:%M")
-    if local.year == today.year:
-        return local.strftime("%m-%d")
-    return local.strftime("%Y")
 
 
 def _when(value: datetime | None) -> str:
@@ -91,7 +63,8 @@ def event_card(event: dict, cameras: list[dict], staff: list[dict],
         html.Div(className=f"card-badges level-{event['level']}", children=[
             html.Span(f"{event['level']}级", className="badge badge-level"),
             html.Span(state, className="badge"),
-            html.Span("超期 overdue", className="badge badge-overdue") if event["overdue"] else None,
+            html.Span("超期 overdue", className="badge badge-overdue")
+            if event["overdue"] else None,
         ]),
         html.P(event["description"] or "", className="card-description"),
         _rows([("编号", event["code"]), ("类别", event["category"]), ("地址", event["address"]),
@@ -190,3 +163,20 @@ def staff_card(s: dict) -> list:
 
 RENDERERS = {"buildings": building_card, "cameras": camera_card, "sensors": sensor_card,
              "places": place_card, "staff": staff_card}
+
+
+def render(conn, kind: str, record: dict) -> list:
+    """The card of `record` (a row of details.card) of `kind`; an event's card lists what is
+    around it, and naming the residents nearby is audited."""
+    if kind != "events":
+        return RENDERERS[kind](record)
+    event_id = record["id"]
+    cameras = nearby.cameras_near(conn, event_id)
+    staff = nearby.staff_near(conn, event_id)
+    residents = nearby.key_groups_near(conn, event_id)
+    names_allowed = current_user.can(Capability.LOOKUP_PERSON)
+    if names_allowed and residents:
+        audit_request(conn, "nearby_residents", object_kind="event", object_id=str(event_id),
+                      details={"people": len({r["person_id"] for r in residents})})
+    return event_card(record, cameras, staff, residents if names_allowed else None,
+                      resident_counts(residents))
