@@ -13,7 +13,7 @@ DEMO_SCALE ?= demo
 RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv
 TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
-.PHONY: run test db system-packages test-packages venv clean-db help
+.PHONY: run test db system-packages test-packages venv clean-db help vendor
 
 help:
 	@echo "make run   - install what is missing, start the embedded PostGIS, migrate, load the demo"
@@ -59,3 +59,15 @@ $(VENV)/.installed: pyproject.toml
 clean-db:
 	-$(BIN)/onemap db stop
 	rm -rf var/pg
+
+# The browser libraries served from assets/vendor/ (committed: the command centre has no
+# internet). This fetches the pinned version again from the npm registry and checks its hash.
+LEAFLET_HEAT := https://registry.npmjs.org/leaflet.heat/-/leaflet.heat-0.2.0.tgz
+LEAFLET_HEAT_SHA1 := 109d8cf586f0adee41f05aff031e27a77fecc229
+vendor:
+	tmp=$$(mktemp -d) && curl -fsSL -o $$tmp/heat.tgz $(LEAFLET_HEAT) && \
+	echo "$(LEAFLET_HEAT_SHA1)  $$tmp/heat.tgz" | sha1sum -c - && \
+	tar -xzf $$tmp/heat.tgz -C $$tmp && \
+	{ echo "/* leaflet.heat 0.2.0 (https://github.com/Leaflet/Leaflet.heat), BSD-2-Clause, (c) 2014 Vladimir Agafonkin; npm tarball sha1 $(LEAFLET_HEAT_SHA1). Fetched by \`make vendor\`. */"; \
+	  cat $$tmp/package/dist/leaflet-heat.js; } > assets/vendor/leaflet-heat.js && \
+	cp $$tmp/package/LICENSE assets/vendor/leaflet-heat.LICENSE && rm -rf $$tmp
