@@ -1,12 +1,13 @@
-"""The administrators' audit-log page: search, export (itself audited), and nobody else."""
+"""The administrators' audit-log page: search, export (itself audited), and nobody else.
+(Its callback called directly, without a browser: tests/api/test_audit_callback.py.)"""
 
 from __future__ import annotations
 
-import json
 
 from sqlalchemy import text
 
-from tests.browser.conftest import Client, audit_table_call, sign_in
+from tests.browser.conftest import Client, sign_in
+from tests.support.dash_calls import check_audit_callback_answers_admins_only
 
 MARKUP = '<img src=x onerror="alert(1)">'
 
@@ -73,21 +74,6 @@ def test_other_roles_are_not_let_in(live_server, page):
     assert page.query_selector(".audit-table") is None
 
 
-def test_calling_the_callback_directly_yields_nothing_for_other_roles(live_server):
-    client = Client(live_server)
-    client.sign_in("leader")
-    payload = audit_table_call()
-    status, _h, body, _ = client.request("POST", "/_dash-update-component", json_body=payload,
-                                         headers=client.same_origin())
-    assert status == 204, body
-    assert "login" not in body
-    admin = Client(live_server)
-    admin.sign_in("admin")
-    status, _h, body, _ = admin.request("POST", "/_dash-update-component", json_body=payload,
-                                        headers=admin.same_origin())
-    assert status == 200 and "login" in json.dumps(json.loads(body))
-
-
 def _refusals(engine, capability: str) -> int:
     with engine.connect() as conn:
         return conn.execute(text("SELECT count(*) FROM audit_log WHERE action = 'refused'"
@@ -97,7 +83,7 @@ def _refusals(engine, capability: str) -> int:
 def test_refused_visits_and_callback_calls_are_audited(live_server, page, engine):
     before = _refusals(engine, "view_audit")
     test_other_roles_are_not_let_in(live_server, page)  # the page, as a duty officer
-    test_calling_the_callback_directly_yields_nothing_for_other_roles(live_server)  # a leader
+    check_audit_callback_answers_admins_only(live_server)  # a leader
     assert _refusals(engine, "view_audit") == before + 2
     with engine.connect() as conn:
         who = conn.execute(text("SELECT username FROM audit_log WHERE action = 'refused'"

@@ -1,8 +1,7 @@
-"""Paths that lead nowhere are 404s: JSON under /api/, the not-found page elsewhere."""
+"""Pages that lead nowhere are HTTP 404s that still show the not-found page in a browser.
+(Unknown API paths: tests/api/test_not_found.py.)"""
 
 from __future__ import annotations
-
-import json
 
 from tests.browser.conftest import Client, sign_in
 
@@ -11,15 +10,6 @@ def _client(base: str) -> Client:
     client = Client(base)
     assert client.sign_in("duty")[0] == 302
     return client
-
-
-def test_an_unknown_api_path_is_a_json_404(live_server):
-    client = _client(live_server)
-    for path in ("/api/nothing", "/api/persons/x/y", "/api/layers/a/b/c"):
-        status, headers, body, _ = client.request("GET", path)
-        assert status == 404, path
-        assert headers["Content-Type"].startswith("application/json")
-        assert set(json.loads(body)) == {"error"}
 
 
 def test_an_unknown_page_is_an_http_404_that_still_shows_the_page(live_server, page):

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import text
 
 from onemap.domain.coordinates import wgs84_to_gcj02
-from tests.browser.conftest import Client
 from tests.fixtures.hierarchy import (
     grid_box,
     insert_hierarchy,
     remove_events_and_hierarchy,
 )
+from tests.support.clients import Client
 
 MARKUP = '<img src=x onerror="alert(1)">'
 
@@ -51,12 +51,12 @@ def _count(engine, sql: str, **params) -> int:
         return conn.execute(text(sql), params).scalar()
 
 
-def test_a_grid_worker_reports_in_their_grid_once_however_often_it_arrives(live_server, grids,
+def test_a_grid_worker_reports_in_their_grid_once_however_often_it_arrives(app_server, grids,
                                                                            engine):
     codes, boxes = grids
     mine = codes["grid"][0]
     lon, lat = _inside(boxes[mine])
-    client = _signed_in(live_server, "gridworker")
+    client = _signed_in(app_server, "gridworker")
     audits = _count(engine, "SELECT count(*) FROM audit_log WHERE action = 'event_report'")
     body = {"title": "暴露垃圾", "description": MARKUP, "category_code": "E0102", "lon": lon,
             "lat": lat, "external_ref": "PDA-0001"}
@@ -77,11 +77,11 @@ def test_a_grid_worker_reports_in_their_grid_once_however_often_it_arrives(live_
     assert stored == (MARKUP, 5)  # kept as the text it is; the category's level by default
 
 
-def test_reporting_into_another_community_is_refused_and_stores_nothing(live_server, grids,
+def test_reporting_into_another_community_is_refused_and_stores_nothing(app_server, grids,
                                                                         engine):
     codes, boxes = grids
     lon, lat = _inside(boxes[codes["grid"][3]])
-    client = _signed_in(live_server, "gridworker")
+    client = _signed_in(app_server, "gridworker")
     before = _count(engine, "SELECT count(*) FROM event")
     status, answer = _post(client, {"title": "x", "category_code": "E0102", "lon": lon,
                                     "lat": lat})
@@ -89,11 +89,11 @@ def test_reporting_into_another_community_is_refused_and_stores_nothing(live_ser
     assert _count(engine, "SELECT count(*) FROM event") == before
 
 
-def test_shifted_coordinates_land_where_they_belong(live_server, grids, engine):
+def test_shifted_coordinates_land_where_they_belong(app_server, grids, engine):
     codes, boxes = grids
     lon, lat = _inside(boxes[codes["grid"][0]])
     glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
-    client = _signed_in(live_server, "duty")
+    client = _signed_in(app_server, "duty")
     status, made = _post(client, {"title": "井盖缺失", "category_code": "E0102", "lon": glon,
                                   "lat": glat, "crs": "gcj02", "channel": "wechat"})
     assert status == 201, made
@@ -102,10 +102,10 @@ def test_shifted_coordinates_land_where_they_belong(live_server, grids, engine):
     assert metres < 1.0
 
 
-def test_bad_reports_and_wrong_roles_are_refused(live_server, grids):
+def test_bad_reports_and_wrong_roles_are_refused(app_server, grids):
     codes, boxes = grids
     lon, lat = _inside(boxes[codes["grid"][0]])
-    client = _signed_in(live_server, "duty")
+    client = _signed_in(app_server, "duty")
     status, answer = _post(client, {"title": "", "lon": lon})
     assert status == 400 and {"title", "category_code", "lon/lat"} <= set(answer["fields"])
     status, answer = _post(client, {"title": "x", "category_code": "Z9999", "lon": lon,
@@ -114,25 +114,26 @@ def test_bad_reports_and_wrong_roles_are_refused(live_server, grids):
     status, _ = _post(client, {"title": "x", "category_code": "E0102", "lon": 100.0, "lat": 30.0})
     assert status == 422
     for username in ("leader", "analyst", "admin"):
-        status, _ = _post(_signed_in(live_server, username),
+        status, _ = _post(_signed_in(app_server, username),
                           {"title": "x", "category_code": "E0102", "lon": lon, "lat": lat})
         assert status == 403, username
-    assert Client(live_server).request("POST", "/api/events", json_body={},
-                                       headers={"Origin": live_server})[0] == 401
+    stranger = Client(app_server)
+    assert stranger.request("POST", "/api/events", json_body={},
+                            headers=stranger.same_origin())[0] == 401
 
 
-def test_another_senders_reference_reveals_nothing(live_server, grids, engine):
+def test_another_senders_reference_reveals_nothing(app_server, grids, engine):
     """The outside test: a grid worker reusing another area's `external_ref` got a 500, which
     told them the reference existed. References are the sender's own now: the duty officer's
     hotline ticket elsewhere in the district does not stop, or show through, the grid worker's
     report with the same number."""
     codes, boxes = grids
     elsewhere, mine = _inside(boxes[codes["grid"][3]]), _inside(boxes[codes["grid"][0]])
-    status, theirs = _post(_signed_in(live_server, "duty"), {
+    status, theirs = _post(_signed_in(app_server, "duty"), {
         "title": "热线工单", "category_code": "E0102", "lon": elsewhere[0], "lat": elsewhere[1],
         "channel": "hotline_12345", "external_ref": "12345-0042"})
     assert status == 201
-    worker = _signed_in(live_server, "gridworker")
+    worker = _signed_in(app_server, "gridworker")
     report = {"title": "暴露垃圾", "category_code": "E0102", "lon": mine[0], "lat": mine[1],
               "channel": "hotline_12345", "external_ref": "12345-0042"}
     status, answer = _post(worker, report)

@@ -21,11 +21,11 @@ from sqlalchemy import text
 from geodata import users
 from geodata.db import make_engine
 from onemap.access.passwords import hash_password
-from tests.browser.conftest import Client, demo_client, serving
 from tests.conftest import onemap_command
+from tests.support.clients import Client, demo_client
+from tests.support.in_process import settings_changed
 
-GENEROUS = {"ONEMAP_LOOKUP_RATE_LIMIT": "100000 per minute",
-            "ONEMAP_LOOKUP_MISS_LIMIT": "100000 per day"}
+GENEROUS = {"LOOKUP_RATE_LIMIT": "100000 per minute", "LOOKUP_MISS_LIMIT": "100000 per day"}
 
 
 @pytest.fixture(scope="module")
@@ -36,10 +36,9 @@ def owner(demo_district):
 
 
 @pytest.fixture(scope="module")
-def privacy_server(demo_district):
-    _url, env = demo_district
-    with serving(dict(env, **GENEROUS)) as base:
-        yield base
+def privacy_server(demo_app_server):
+    with settings_changed(**GENEROUS):
+        yield demo_app_server
 
 
 @pytest.fixture(scope="module")
@@ -171,15 +170,15 @@ def test_no_answer_holds_a_masked_values_hidden_part(analyst, sample, owner, dat
 
 
 def test_guessing_locks_the_users_look_ups_until_an_administrator_unlocks(
-        demo_district, owner):
+        demo_district, demo_app_server, owner):
     url, env = demo_district
     username = f"guess-{secrets.token_hex(3)}"
     with owner.begin() as conn:
         district = conn.execute(text("SELECT code FROM onemap.district")).scalar_one()
         users.add(conn, username=username, display_name=username, role="analyst",
                   scope_code=district, password_hash=hash_password("guessing-2026"))
-    with serving(dict(env, ONEMAP_LOOKUP_MISS_LIMIT="5 per day")) as base:
-        client = Client(base)
+    with settings_changed(LOOKUP_MISS_LIMIT="5 per day"):
+        client = Client(demo_app_server)
         assert client.sign_in(username, "guessing-2026")[0] == 302
         statuses = [_search(client, f"孟{chr(0x4E00 + n)}")[0] for n in range(8)]
         # five misses allowed, the sixth locks (it is answered: it was run and audited)

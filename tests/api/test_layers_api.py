@@ -4,9 +4,7 @@ scope escapes (a grid worker asking for the whole district, or for another commu
 from __future__ import annotations
 
 import base64
-import http.client
 import json
-from urllib.parse import urlsplit
 
 import geobuf
 import psycopg
@@ -14,9 +12,7 @@ import pytest
 
 from geodata import live
 from layers.registry import VIEWPORT_LAYERS
-from tests.browser.conftest import Client, demo_client
-
-pytestmark = pytest.mark.browser
+from tests.support.clients import Client, demo_client
 
 # tables whose ids the layers carry, and how each row's grid is found
 GRID_OF = {
@@ -30,13 +26,8 @@ GRID_OF = {
 
 
 def _raw_get(client: Client, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(urlsplit(client.base).netloc, timeout=30)
-    conn.request("GET", path, headers={
-        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items())})
-    response = conn.getresponse()
-    body = response.read()
-    conn.close()
-    return response.status, body
+    reply = client.get(path)
+    return reply.status, reply.body
 
 
 @pytest.fixture(scope="module")
@@ -62,8 +53,8 @@ def _features(client: Client, layer: str, bbox: str, zoom: int, **options) -> li
     return geobuf.decode(body)["features"]
 
 
-def test_catalogue_lists_every_layer(demo_server):
-    status, body = _raw_get(demo_client(demo_server, "analyst"), "/api/layers")
+def test_catalogue_lists_every_layer(demo_app_server):
+    status, body = _raw_get(demo_client(demo_app_server, "analyst"), "/api/layers")
     assert status == 200
     listed = {layer["name"]: layer for layer in json.loads(body)}
     assert set(listed) == set(VIEWPORT_LAYERS)
@@ -71,10 +62,10 @@ def test_catalogue_lists_every_layer(demo_server):
     assert listed["events"]["live_topic"] == "event"
 
 
-def test_layers_need_a_login(demo_server):
-    status, _ = _raw_get(Client(demo_server), "/api/layers/events?bbox=123,41,124,42&zoom=13")
+def test_layers_need_a_login(demo_app_server):
+    status, _ = _raw_get(Client(demo_app_server), "/api/layers/events?bbox=123,41,124,42&zoom=13")
     assert status == 401
-    status, _ = _raw_get(Client(demo_server), "/api/live")
+    status, _ = _raw_get(Client(demo_app_server), "/api/live")
     assert status == 401
 
 
@@ -83,14 +74,14 @@ def test_layers_need_a_login(demo_server):
     ("bbox=124,41,123,42&zoom=13", "west < east"), ("bbox=123,41,124,42", "zoom"),
     ("bbox=123,41,124,42&zoom=40", "zoom"), ("bbox=123,41,124,nan&zoom=13", "finite"),
 ])
-def test_bad_viewports_are_refused_with_the_reason(demo_server, query, says):
-    status, body = _raw_get(demo_client(demo_server, "duty"), f"/api/layers/events?{query}")
+def test_bad_viewports_are_refused_with_the_reason(demo_app_server, query, says):
+    status, body = _raw_get(demo_client(demo_app_server, "duty"), f"/api/layers/events?{query}")
     assert status == 400
     assert says in json.loads(body)["error"]
 
 
-def test_unknown_layers_and_options_are_refused(demo_server, district):
-    client = demo_client(demo_server, "duty")
+def test_unknown_layers_and_options_are_refused(demo_app_server, district):
+    client = demo_client(demo_app_server, "duty")
     status, body = _raw_get(client, f"/api/layers/persons?bbox={district['bbox']}&zoom=13")
     assert status == 404 and "events" in json.loads(body)["layers"]
     status, body = _raw_get(client, f"/api/layers/heatmap?bbox={district['bbox']}&zoom=13"
@@ -98,8 +89,8 @@ def test_unknown_layers_and_options_are_refused(demo_server, district):
     assert status == 400 and "window" in json.loads(body)["error"]
 
 
-def test_district_user_sees_the_district(demo_server, district):
-    client = demo_client(demo_server, "duty")
+def test_district_user_sees_the_district(demo_app_server, district):
+    client = demo_client(demo_app_server, "duty")
     events = _features(client, "events", district["bbox"], 13)
     assert len(events) > 50
     cells = _features(client, "heatmap", district["bbox"], 13, window="7d")
@@ -111,23 +102,23 @@ def test_district_user_sees_the_district(demo_server, district):
 
 
 @pytest.mark.parametrize("layer", sorted(GRID_OF))
-def test_a_grid_worker_gets_nothing_outside_their_grid(demo_server, district, layer):
-    client = demo_client(demo_server, "gridworker")
+def test_a_grid_worker_gets_nothing_outside_their_grid(demo_app_server, district, layer):
+    client = demo_client(demo_app_server, "gridworker")
     mine = _features(client, layer, district["bbox"], 18)  # the whole district, closest zoom
     with psycopg.connect(district["url"]) as conn:
         grids = {conn.execute(GRID_OF[layer], (f["properties"]["id"],)).fetchone()[0]
                  for f in mine}
     assert grids <= {district["grid"]}, grids
     # another street's community: there is plenty there, and none of it reaches the worker
-    theirs = _features(demo_client(demo_server, "duty"), layer, district["other_bbox"], 18)
+    theirs = _features(demo_client(demo_app_server, "duty"), layer, district["other_bbox"], 18)
     if layer in ("events", "cameras", "buildings", "sensors"):
         assert theirs
     assert _features(client, layer, district["other_bbox"], 18) == []
 
 
-def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_server, district):
+def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_app_server, district):
     """The wall screen's own request for a layer, replayed with another community's view."""
-    client = demo_client(demo_server, "gridworker")
+    client = demo_client(demo_app_server, "gridworker")
     west, south, east, north = map(float, district["other_bbox"].split(","))
     payload = {
         "output": '..{"name":"events","type":"wall-layer"}.data..',
@@ -150,8 +141,8 @@ def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_ser
     assert grids <= {district["grid"]}
 
 
-def test_live_poll_is_empty_until_something_changes(demo_server, district):
-    client = demo_client(demo_server, "duty")
+def test_live_poll_is_empty_until_something_changes(demo_app_server, district):
+    client = demo_client(demo_app_server, "duty")
     status, body = _raw_get(client, "/api/live")
     assert status == 200
     token = json.loads(body)["token"]
@@ -202,20 +193,20 @@ def _audit_rows(url: str, action: str) -> int:
                             (action,)).fetchone()[0]
 
 
-def test_cards_stay_inside_the_scope(demo_server, district):
+def test_cards_stay_inside_the_scope(demo_app_server, district):
     with psycopg.connect(district["url"]) as conn:
         theirs = conn.execute("SELECT id FROM onemap.event WHERE grid_code <> %s LIMIT 1",
                               (district["grid"],)).fetchone()[0]
         camera = conn.execute("SELECT id FROM onemap.camera WHERE grid_code <> %s LIMIT 1",
                               (district["grid"],)).fetchone()[0]
-    worker = demo_client(demo_server, "gridworker")
+    worker = demo_client(demo_app_server, "gridworker")
     for kind, object_id in (("events", theirs), ("cameras", camera)):
         body = _card(worker, kind, object_id)
         assert "不在您的管辖范围" in body
-    assert "不在您的管辖范围" not in _card(demo_client(demo_server, "duty"), "events", theirs)
+    assert "不在您的管辖范围" not in _card(demo_client(demo_app_server, "duty"), "events", theirs)
 
 
-def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo_server,
+def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo_app_server,
                                                                              district):
     with psycopg.connect(district["url"]) as conn:
         # an event with key-group residents within 100 m
@@ -230,10 +221,10 @@ def test_names_near_an_event_only_for_roles_that_look_people_up_and_audited(demo
             SELECT p.name FROM onemap.person p JOIN onemap.person_tag t ON t.person_id = p.id
              LIMIT 1""")}
     before = _audit_rows(district["url"], "nearby_residents")
-    leader = _card(demo_client(demo_server, "leader"), "events", event_id)
+    leader = _card(demo_client(demo_app_server, "leader"), "events", event_id)
     assert "重点人群" in leader and "card-names" not in leader
     assert _audit_rows(district["url"], "nearby_residents") == before
-    duty = _card(demo_client(demo_server, "duty"), "events", event_id)
+    duty = _card(demo_client(demo_app_server, "duty"), "events", event_id)
     assert "card-names" in duty and "*" in duty  # masked: 张*
     assert surnames  # the demo has tagged people
     assert _audit_rows(district["url"], "nearby_residents") == before + 1

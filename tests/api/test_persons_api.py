@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import text
 
 from onemap.domain import idcard
-from tests.browser.conftest import Client
 from tests.fixtures.hierarchy import insert_building, insert_hierarchy, insert_household
+from tests.support.clients import Client
+from tests.support.in_process import settings_changed
 
 
 def _resident(conn, n: int, building: int, room: str, surname: str) -> tuple[int, str]:
@@ -60,8 +61,8 @@ def audit_count(engine, **where) -> int:
         return conn.execute(text(f"SELECT count(*) FROM audit_log WHERE {clause}"), where).scalar()
 
 
-def test_a_look_up_is_masked_and_audited_once(live_server, residents, engine):
-    client = signed_in(live_server, "gridworker")
+def test_a_look_up_is_masked_and_audited_once(app_server, residents, engine):
+    client = signed_in(app_server, "gridworker")
     before = audit_count(engine, action="person_lookup", object_id=str(residents["mine"]))
     status, _h, body, _ = client.request("GET", f"/api/persons/{residents['mine']}")
     assert status == 200, body
@@ -78,8 +79,8 @@ def test_a_look_up_is_masked_and_audited_once(live_server, residents, engine):
 
 
 def test_another_communitys_resident_is_not_there_and_the_attempt_is_recorded(
-        live_server, residents, engine):
-    client = signed_in(live_server, "gridworker")
+        app_server, residents, engine):
+    client = signed_in(app_server, "gridworker")
     before = audit_count(engine, action="person_lookup", object_id=str(residents["theirs"]))
     status, _h, body, _ = client.request("GET", f"/api/persons/{residents['theirs']}")
     assert status == 404 and "周" not in body
@@ -89,40 +90,40 @@ def test_another_communitys_resident_is_not_there_and_the_attempt_is_recorded(
                        object_id=str(residents["theirs"])) == before + 1
 
 
-def test_search_keeps_to_the_scope_and_keeps_names_out_of_urls(live_server, residents):
-    client = signed_in(live_server, "gridworker")
+def test_search_keeps_to_the_scope_and_keeps_names_out_of_urls(app_server, residents):
+    client = signed_in(app_server, "gridworker")
     status, _h, body, _ = client.request("POST", "/api/persons/search", json_body={"q": "周"},
                                          headers=client.same_origin())
     assert status == 200
     assert [r["id"] for r in json.loads(body)] == [residents["mine"]]
-    duty = signed_in(live_server, "duty")
+    duty = signed_in(app_server, "duty")
     _s, _h, body, _ = duty.request("POST", "/api/persons/search", json_body={"q": "周"},
                                    headers=duty.same_origin())
     assert {r["id"] for r in json.loads(body)} == {residents["mine"], residents["theirs"]}
     assert all("*" in r["name"] for r in json.loads(body))
 
 
-def test_sensitive_tags_stay_hidden_from_roles_without_the_right(live_server, residents):
-    duty = signed_in(live_server, "duty")
+def test_sensitive_tags_stay_hidden_from_roles_without_the_right(app_server, residents):
+    duty = signed_in(app_server, "duty")
     _s, _h, body, _ = duty.request("GET", f"/api/persons/{residents['mine']}")
     assert {t["code"] for t in json.loads(body)["tags"]} == {"disabled"}
     assert "severe_mental_disorder" not in body
 
 
-def test_roles_without_look_up_are_refused(live_server, residents):
+def test_roles_without_look_up_are_refused(app_server, residents):
     for username in ("leader", "admin"):
-        client = signed_in(live_server, username)
+        client = signed_in(app_server, username)
         assert client.request("GET", f"/api/persons/{residents['mine']}")[0] == 403
         assert client.request("POST", "/api/persons/search", json_body={"q": "周"},
                               headers=client.same_origin())[0] == 403
 
 
-def test_unmasking_needs_the_right_and_a_purpose_and_is_audited(live_server, residents, engine):
-    analyst = signed_in(live_server, "analyst")
+def test_unmasking_needs_the_right_and_a_purpose_and_is_audited(app_server, residents, engine):
+    analyst = signed_in(app_server, "analyst")
     assert analyst.request("POST", f"/api/persons/{residents['mine']}/unmask",
                            json_body={"purpose": "核实低保资格"},
                            headers=analyst.same_origin())[0] == 403
-    duty = signed_in(live_server, "duty")
+    duty = signed_in(app_server, "duty")
     assert duty.request("POST", f"/api/persons/{residents['mine']}/unmask", json_body={},
                         headers=duty.same_origin())[0] == 400
     before = audit_count(engine, action="unmask", object_id=str(residents["mine"]))
@@ -138,8 +139,8 @@ def test_unmasking_needs_the_right_and_a_purpose_and_is_audited(live_server, res
     assert purpose == "走访核实联系电话"
 
 
-def test_the_api_needs_a_session(live_server, residents):
-    client = Client(live_server)
+def test_the_api_needs_a_session(app_server, residents):
+    client = Client(app_server)
     assert client.request("GET", f"/api/persons/{residents['mine']}")[0] == 401
     assert client.request("POST", "/api/persons/search", json_body={"q": "周"},
                           headers=client.same_origin())[0] == 401
@@ -150,10 +151,10 @@ EXPECTED = {"duty": (True, True), "leader": (False, False), "analyst": (True, Fa
             "gridworker": (True, True), "admin": (False, False)}
 
 
-def test_the_role_matrix_for_people(live_server, residents):
+def test_the_role_matrix_for_people(app_server, residents):
     """Each role against each person endpoint, for a resident every role's scope holds."""
     for username, (may_look, may_unmask) in EXPECTED.items():
-        client = signed_in(live_server, username)
+        client = signed_in(app_server, username)
         look = client.request("GET", f"/api/persons/{residents['mine']}")[0]
         found = client.request("POST", "/api/persons/search", json_body={"q": "周"},
                                headers=client.same_origin())[0]
@@ -164,26 +165,10 @@ def test_the_role_matrix_for_people(live_server, residents):
         assert unmask == (200 if may_unmask else 403), username
 
 
-def test_look_ups_are_rate_limited_per_user(cli_env, demo_users, residents):
-    from tests.browser.conftest import serving
-
-    env = dict(cli_env, ONEMAP_LOOKUP_RATE_LIMIT="3 per minute",
-               ONEMAP_LOGIN_RATE_LIMIT="100 per minute")
-    with serving(env) as base:
-        client = signed_in(base, "duty")
+def test_look_ups_are_rate_limited_per_user(app_server, residents):
+    with settings_changed(LOOKUP_RATE_LIMIT="3 per minute", LOGIN_RATE_LIMIT="100 per minute"):
+        client = signed_in(app_server, "duty")
         codes = [client.request("GET", f"/api/persons/{residents['mine']}")[0] for _ in range(5)]
-        other = signed_in(base, "gridworker")  # another user has a budget of their own
+        other = signed_in(app_server, "gridworker")  # another user has a budget of their own
         assert other.request("GET", f"/api/persons/{residents['mine']}")[0] == 200
     assert codes == [200, 200, 200, 429, 429]
-
-
-def test_an_idle_session_expires(cli_env, demo_users):
-    import time
-
-    from tests.browser.conftest import serving
-
-    with serving(dict(cli_env, ONEMAP_SESSION_HOURS="0.0005")) as base:  # 1.8 s
-        client = signed_in(base, "duty")
-        assert client.request("GET", "/_dash-layout")[0] == 200
-        time.sleep(3)
-        assert client.request("GET", "/_dash-layout")[0] == 401

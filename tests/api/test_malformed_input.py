@@ -1,25 +1,23 @@
-"""Malformed and oversized input over HTTP: 413 or 400 with a JSON error, never a 500, and the
-input is never repeated back (the outside security test's findings, one test each)."""
+"""Malformed input over HTTP (in-process): 400 with a JSON error, never a 500, and the input is
+never repeated back (the outside security test's findings, one test each). Oversized bodies
+are sent to a served app, byte by byte over a socket: tests/browser/test_body_limit.py."""
 
 from __future__ import annotations
 
-import http.client
 import json
 import re
-import socket
-import urllib.request
 
 import pytest
 
 from onemap.domain.lifecycle import ACTIONS
-from tests.browser.conftest import Client, audit_table_call
 from tests.fixtures.hierarchy import (
     grid_box,
     insert_hierarchy,
     remove_events_and_hierarchy,
 )
+from tests.support.clients import Client
+from tests.support.dash_calls import audit_table_call
 
-LIMIT = 1_048_576  # the default ONEMAP_MAX_BODY_BYTES
 MARKER = "ZQXMARKERQXZ"  # put in bad input; must not come back
 VIEW = {"west": 123.3, "south": 41.7, "east": 123.5, "north": 41.9, "zoom": 14}
 
@@ -36,10 +34,10 @@ def area(engine, demo_users):
 
 
 @pytest.fixture(scope="module")
-def clients(live_server, demo_users):
+def clients(app_server, demo_users):
     signed = {}
     for username in ("duty", "gridworker", "admin"):
-        client = Client(live_server)
+        client = Client(app_server)
         assert client.sign_in(username)[0] == 302, username
         signed[username] = client
     return signed
@@ -48,15 +46,9 @@ def clients(live_server, demo_users):
 def _raw(client: Client, path: str, data: bytes, content_type="application/json",
          method="POST") -> tuple[int, str, str]:
     """(status, content type, body) for a body sent byte for byte."""
-    conn = http.client.HTTPConnection(client.netloc, timeout=30)
-    conn.request(method, path, body=data, headers={
-        "Cookie": "; ".join(f"{k}={v}" for k, v in client.cookies.items()),
-        "Content-Type": content_type, "Origin": client.base})
-    response = conn.getresponse()
-    answer = (response.status, response.headers.get("Content-Type", ""),
-              response.read().decode("utf-8", "replace"))
-    conn.close()
-    return answer
+    reply = client.send(method, path, data, {"Content-Type": content_type,
+                                             "Origin": client.base})
+    return reply.status, reply.headers.get("Content-Type", ""), reply.text
 
 
 def _json(client: Client, path: str, body) -> tuple[int, str, str]:
@@ -71,53 +63,6 @@ def _refused(answer, status: int = 400) -> str:
     error = json.loads(body)["error"]
     assert " / " in error, error  # English / 中文
     return error
-
-
-# -- 1. the body limit ----------------------------------------------------------------------
-
-def _socket_request(client: Client, head: str, body_chunks=()) -> tuple[int, dict, bytes]:
-    """Send a request by hand (head, then chunks as given) and read the answer."""
-    host, port = client.netloc.split(":")
-    with socket.create_connection((host, int(port)), timeout=15) as sock:
-        sock.sendall(head.encode())
-        for chunk in body_chunks:
-            sock.sendall(chunk)
-        response = http.client.HTTPResponse(sock)
-        response.begin()
-        return response.status, dict(response.headers), response.read()
-
-
-def _head(client: Client, path: str, extra: str) -> str:
-    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
-    return (f"POST {path} HTTP/1.1\r\nHost: {client.netloc}\r\nOrigin: {client.base}\r\n"
-            f"Cookie: {cookie}\r\nContent-Type: application/json\r\n{extra}\r\n")
-
-
-def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(clients, live_server):
-    # only the head goes out: the answer must come without the server waiting for the body
-    head = _head(clients["duty"], "/api/events", f"Content-Length: {2 * LIMIT}\r\n")
-    status, headers, body = _socket_request(clients["duty"], head)
-    assert status == 413
-    assert headers["Content-Type"].startswith("application/json")
-    assert json.loads(body)["error"].startswith("request body larger than 1048576 bytes / ")
-    with urllib.request.urlopen(live_server + "/healthz", timeout=5) as response:
-        assert response.status == 200
-    # just under the limit is read as usual: the view names the overlong title
-    body = {"title": "x" * (LIMIT - 1000), "category_code": "E0102", "lon": 0, "lat": 0}
-    assert "invalid report" in _refused(_json(clients["duty"], "/api/events", body))
-
-
-def test_a_chunked_body_is_cut_off_at_the_limit(clients, live_server):
-    """No Content-Length: the server reads up to the limit and stops (the body is never
-    finished here, so an answer at all shows it did not wait for the rest)."""
-    head = _head(clients["duty"], "/api/events", "Transfer-Encoding: chunked\r\n")
-    piece = b"[" * 65536
-    chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (LIMIT // len(piece) + 2)
-    status, headers, body = _socket_request(clients["duty"], head, chunks)
-    assert status == 413, body[:300]
-    assert headers["Content-Type"].startswith("application/json")
-    with urllib.request.urlopen(live_server + "/healthz", timeout=5) as response:
-        assert response.status == 200
 
 
 # -- 2. malformed JSON, on every JSON endpoint ----------------------------------------------
@@ -164,9 +109,9 @@ def test_nul_characters_in_any_string(clients):
                  lambda body: json.dumps(dict(body("E0102"), **{"k\x00": 1})).encode())
 
 
-def test_nul_in_the_sign_in_form(live_server):
+def test_nul_in_the_sign_in_form(app_server):
     """Not JSON, but the same NUL would reach PostgreSQL (and the password hash)."""
-    client = Client(live_server)
+    client = Client(app_server)
     _status, _h, page, _ = client.request("GET", "/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     for username, password in (("du\x00ty", "duty-test-2026"), ("duty", "pass\x00word")):

@@ -10,9 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from tests.browser.conftest import Client, demo_client
-
-pytestmark = pytest.mark.browser
+from tests.support.clients import Client, demo_client
 
 
 def _post(client: Client, path: str, body: dict) -> tuple[int, dict]:
@@ -27,7 +25,7 @@ def _count(url: str, sql: str, *params) -> int:
 
 
 @pytest.fixture
-def case(demo_server, demo_district):
+def case(demo_app_server, demo_district):
     """A fresh report in the grid worker's grid, and staff of that grid."""
     url = demo_district[0]
     with psycopg.connect(url) as conn:
@@ -39,15 +37,15 @@ def case(demo_server, demo_district):
                              " LIMIT 1", (grid,)).fetchone()[0]
         elsewhere = conn.execute("SELECT id FROM onemap.staff WHERE grid_code <> %s ORDER BY id"
                                  " LIMIT 1", (grid,)).fetchone()[0]
-    status, made = _post(demo_client(demo_server, "duty"), "/api/events", {
+    status, made = _post(demo_client(demo_app_server, "duty"), "/api/events", {
         "title": "井盖缺失", "category_code": "E0102", "lon": lon, "lat": lat,
         "external_ref": f"LOOP-{uuid.uuid4().hex[:10]}"})
     assert status == 201, made
     return {"id": made["id"], "staff": staff, "elsewhere": elsewhere, "url": url}
 
 
-def test_a_case_goes_round_the_loop_one_audit_row_per_step(demo_server, case):
-    duty = demo_client(demo_server, "duty")
+def test_a_case_goes_round_the_loop_one_audit_row_per_step(demo_app_server, case):
+    duty = demo_client(demo_app_server, "duty")
     steps = [("register", None), ("dispatch", case["staff"]), ("accept", None),
              ("report_back", None), ("return", None), ("accept", None), ("report_back", None),
              ("verify", None), ("close", None)]
@@ -74,8 +72,8 @@ def test_a_case_goes_round_the_loop_one_audit_row_per_step(demo_server, case):
     assert history == ["report", *[a for a, _ in steps]]
 
 
-def test_out_of_turn_steps_are_refused_and_leave_nothing(demo_server, case):
-    duty = demo_client(demo_server, "duty")
+def test_out_of_turn_steps_are_refused_and_leave_nothing(demo_app_server, case):
+    duty = demo_client(demo_app_server, "duty")
     before = _count(case["url"], "SELECT count(*) FROM onemap.event_history WHERE event_id = %s",
                     case["id"])
     status, answer = _post(duty, f"/api/events/{case['id']}/transitions", {"action": "close"})
@@ -91,12 +89,12 @@ def test_out_of_turn_steps_are_refused_and_leave_nothing(demo_server, case):
                   str(case["id"])) == 0
 
 
-def test_roles_and_scopes_are_kept(demo_server, case, demo_district):
+def test_roles_and_scopes_are_kept(demo_app_server, case, demo_district):
     path = f"/api/events/{case['id']}/transitions"
     for username in ("leader", "analyst", "admin"):
-        status, _ = _post(demo_client(demo_server, username), path, {"action": "register"})
+        status, _ = _post(demo_client(demo_app_server, username), path, {"action": "register"})
         assert status == 403, username
-    worker = demo_client(demo_server, "gridworker")
+    worker = demo_client(demo_app_server, "gridworker")
     with psycopg.connect(demo_district[0]) as conn:
         theirs = conn.execute("SELECT e.id FROM onemap.event e WHERE e.state = 'reported' AND"
                               " e.grid_code <> (SELECT scope_code FROM onemap.app_user WHERE"
@@ -111,8 +109,8 @@ def test_roles_and_scopes_are_kept(demo_server, case, demo_district):
     assert _post(worker, path, {"action": "dispatch", "staff_id": case["staff"]})[0] == 200
 
 
-def test_a_step_reaches_open_screens(demo_server, case):
-    duty = demo_client(demo_server, "duty")
+def test_a_step_reaches_open_screens(demo_app_server, case):
+    duty = demo_client(demo_app_server, "duty")
     _s, _h, body, _ = duty.request("GET", "/api/live")
     token = json.loads(body)["token"]
     assert _post(duty, f"/api/events/{case['id']}/transitions", {"action": "register"})[0] == 200
