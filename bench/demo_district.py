@@ -1,7 +1,7 @@
 """Benchmark: build and load the demo district at both scales; write the numbers to BENCHMARKS.md.
 
-Runs the real `onemap demo` code path (generation, one-transaction COPY load, ANALYZE and the
-hierarchy check) against a throwaway embedded cluster, so your own data is never touched.
+Runs the pipeline `onemap demo` runs (etl/demo/pipeline.py: generation, the one-transaction
+COPY load with building counts and demo users, ANALYZE and the hierarchy check) against a throwaway embedded cluster, so your own data is never touched.
 
     .venv/bin/python bench/demo_district.py [--scales demo,district] [--seed 2017]
 """
@@ -16,15 +16,11 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import text
-
 from etl.demo.boundary import read_boundary
-from etl.demo.district import build_district
-from etl.demo.load import load
+from etl.demo.pipeline import build_and_load
 from etl.demo.scales import SCALES
 from geodata.db import make_engine
 from geodata.embedded import EmbeddedPostgres
-from geodata.integrity import check_hierarchy
 from geodata.migrate import reset
 from onemap.settings import Settings
 from results import publish  # bench/results.py (run as a script)
@@ -33,58 +29,43 @@ SECTION = "## Demo district (`onemap demo`)"
 
 
 def run(scale_name: str, seed: int, cluster: EmbeddedPostgres) -> dict:
-    """Time each phase of one build; returns timings and row counts."""
+    """Time each phase of one build, through the pipeline `onemap demo` runs; returns timings
+    and row counts."""
     url = cluster.sqlalchemy_url()
     reset(url)
     engine = make_engine(url)
     steps: dict[str, float] = {}
-    mark = time.perf_counter()
+    current = {"step": None, "since": 0.0}
 
-    def step(name: str) -> None:
-        nonlocal mark
+    def generating(what: str) -> None:
         now = time.perf_counter()
-        steps[f"generate: {name}"] = now - mark
-        mark = now
-
-    started = time.perf_counter()
-    outline = read_boundary().geometry
-    previous = [None]
-
-    def progress(what: str) -> None:
-        if previous[0] is not None:
-            step(previous[0])
-        previous[0] = what
-
-    district = build_district(outline, code="210103", name="沈河区", scale=SCALES[scale_name],
-                              seed=seed, now=datetime.now(ZoneInfo("Asia/Shanghai")),
-                              progress=progress)
-    step(previous[0])
-    generated = time.perf_counter() - started
+        if current["step"] is not None:
+            steps[f"generate: {current['step']}"] = now - current["since"]
+        current.update(step=what, since=now)
 
     table_started: dict[str, float] = {}
     table_time: dict[str, float] = {}
 
-    def loaded(table: str, done: int, total: int) -> None:
-        table_started.setdefault(table, time.perf_counter())
-        table_time[table] = time.perf_counter() - table_started[table]
+    def loading(table: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not table_started and current["step"] is not None:  # generation's last step ended
+            steps[f"generate: {current['step']}"] = now - current["since"]
+            current["step"] = None
+        table_started.setdefault(table, now)
+        table_time[table] = now - table_started[table]
 
-    t = time.perf_counter()
-    with engine.begin() as conn:
-        written = load(conn, district, loaded)
-    load_seconds = time.perf_counter() - t
-    t = time.perf_counter()
-    with engine.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-    analyze_seconds = time.perf_counter() - t
-    t = time.perf_counter()
-    with engine.connect() as conn:
-        problems = check_hierarchy(conn)
-    check_seconds = time.perf_counter() - t
+    started = time.perf_counter()
+    built = build_and_load(engine, read_boundary().geometry, code="210103", name="沈河区",
+                           scale=SCALES[scale_name], seed=seed,
+                           now=datetime.now(ZoneInfo("Asia/Shanghai")),
+                           generating=generating, loading=loading)
+    total = time.perf_counter() - started
     engine.dispose()
+    seconds = built.seconds
     return {
-        "scale": scale_name, "generate": generated, "load": load_seconds,
-        "analyze": analyze_seconds, "check": check_seconds, "problems": len(problems),
-        "total": time.perf_counter() - started, "steps": steps, "rows": written,
+        "scale": scale_name, "generate": seconds["generate"], "load": seconds["load"],
+        "analyze": seconds["analyze"], "check": seconds["check"],
+        "problems": len(built.problems), "total": total, "steps": steps, "rows": built.written,
         "table_time": table_time,
     }
 

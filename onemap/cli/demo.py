@@ -12,15 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from sqlalchemy import text
 
 from etl.demo.boundary import read_boundary
-from etl.demo.district import build_district
-from etl.demo.load import NotEmpty, check_empty, existing_boundaries, load
+from etl.demo.load import NotEmpty, check_empty, existing_boundaries
+from etl.demo.pipeline import build_and_load
 from etl.demo.scales import SCALES
-from etl.demo.users import create_demo_users
 from etl.importers.crs import CrsError
 from etl.importers.readers import ReadError
-from geodata.building_stats import refresh_building_stats
 from geodata.db import database_url, make_engine
-from geodata.integrity import check_hierarchy
 
 ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -69,9 +66,6 @@ def demo(
             def step(what: str) -> None:
                 bar.update(task, description=f"generating: {what}", advance=1)
 
-            district = build_district(outline, code=code, name=name, scale=SCALES[scale],
-                                      seed=seed, now=now, given=given, progress=step)
-            bar.update(task, completed=8, description="generated")
             loading = {}
 
             def loaded(table: str, done: int, total: int) -> None:
@@ -79,13 +73,11 @@ def demo(
                     loading[table] = bar.add_task(f"loading {table}", total=max(total, 1))
                 bar.update(loading[table], completed=done)
 
-            with engine.begin() as conn:
-                written = load(conn, district, loaded)
-                refresh_building_stats(conn)
-                accounts = create_demo_users(conn, code)
-        with engine.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("ANALYZE"))
-            problems = check_hierarchy(conn)
+            built = build_and_load(engine, outline, code=code, name=name, scale=SCALES[scale],
+                                   seed=seed, now=now, given=given, generating=step,
+                                   loading=loaded)
+            bar.update(task, completed=8, description="generated")
+        written, accounts, problems = built.written, built.accounts, built.problems
     except (NotEmpty, ReadError, CrsError, ValueError) as exc:
         typer.secho(str(exc), fg="red", err=True)
         raise typer.Exit(1) from None
