@@ -25,7 +25,6 @@ from .db import database_url, embedded_cluster, make_engine
 APP_ROLE = "onemap_app"
 AUTH_ROLE = "onemap_auth"
 _CODE = re.compile(r"([0-9]{3}){2,5}")
-LEVELS = {6: "district", 9: "street", 12: "community", 15: "grid"}
 
 
 @dataclass(frozen=True)
@@ -40,15 +39,6 @@ class Scope:
     def __post_init__(self) -> None:
         if not _CODE.fullmatch(self.code or ""):
             raise ValueError(f"{self.code!r} is not a district, street, community or grid code")
-
-    @property
-    def level(self) -> str:
-        """district, street, community or grid."""
-        return LEVELS[len(self.code)]
-
-    def contains(self, code: str | None) -> bool:
-        """Whether a unit code lies inside this scope (the same rule as onemap.in_scope)."""
-        return bool(code) and code.startswith(self.code)
 
 
 def role_login_url(role: str, settings: Settings | None = None) -> str | None:

@@ -40,16 +40,6 @@ class ImportResult:
     written: bool = False  # the rows went in (the caller still has to commit)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        """No row was invalid."""
-        return not self.errors
-
-    @property
-    def valid_rows(self) -> int:
-        """Rows without errors."""
-        return self.rows_read - len({e.row for e in self.errors})
-
 
 def import_file(
     conn: Connection,

@@ -51,10 +51,6 @@ class Loader:
     write: Callable[[Context, Connection], Counts]
 
 
-def no_check(ctx: Context, conn: Connection) -> None:
-    """A kind with nothing to check in the database."""
-
-
 def with_geometry(frame: pd.DataFrame, geoms: gpd.GeoSeries | None) -> pd.DataFrame:
     """The frame with a `geom` column of shapely geometries (or None)."""
     out = frame.copy()
