@@ -15,7 +15,7 @@ from .base import Base, created_at, one_of
 
 
 class Role(Base):
-    """A role; what each may see and do is decided in one table in code (issue #4)."""
+    """A role; what each may see and do is decided in one table in code (onemap/domain/roles.py)."""
 
     __tablename__ = "role"
 

@@ -19,8 +19,8 @@ evaluates it for every row, and the pattern cost 5 µs a row (a map viewport of 
 buildings: 48 ms instead of 9 ms). It still fails closed: anything but a 6/9/12/15-character
 setting is no scope, and a setting of that length that is no unit's code prefixes no row.
 `onemap.scope_is_district()` (what grid-less events and staff, and unlinked people, need)
-now asks whether the scope is a district that exists, once per query, instead of trusting
-the length: a setting like 'abcdef' or '999999' sees none of them.
+asks whether the scope is a district that exists, once per query, rather than trusting the
+length: a setting like 'abcdef' or '999999' sees none of them.
 """
 
 from alembic import op

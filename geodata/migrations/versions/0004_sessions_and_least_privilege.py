@@ -4,8 +4,8 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-30
 
-Until now the scope lived in a setting the app chose (`onemap.scope`): any SQL that ran as
-`onemap_app` could set it to the district and see everyone. Now a sign-in creates a row in
+A scope held in a setting the app chooses (`onemap.scope`) would let any SQL that runs as
+`onemap_app` set it to the district and see everyone. So a sign-in creates a row in
 `web_session` (only the hash of its secret token is stored), and the app hands the database
 the token (`onemap.session`); the scope, the role's capabilities and the acting user are read
 from that row by SECURITY DEFINER functions. Forging a scope needs another user's token, and
@@ -14,8 +14,8 @@ role or scope change, "sign out everywhere") is one UPDATE, seen by the next req
 first query.
 
 Sign-in and session bookkeeping run as a second role, `onemap_auth`, on a connection of their
-own: it may read password hashes and write sessions; `onemap_app` may do neither and may no
-longer change users at all. `onemap_app` writes audit rows only through `onemap.write_audit`,
+own: it may read password hashes and write sessions; `onemap_app` may do neither and may not
+change users at all. `onemap_app` writes audit rows only through `onemap.write_audit`,
 which takes the user from the session, and reads them only in an administrator's session.
 Apart from events and their history it reads and never writes: imports and the demo run as
 the owner.

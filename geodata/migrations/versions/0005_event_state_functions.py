@@ -4,9 +4,9 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-11-30
 
-Until now each query spelled the states out, and they disagreed: a shelved (挂账) case past
-its limit was overdue in the feed and the cards but not in the counters, the layer or the
-banner. These functions say it once, the same as onemap/domain/lifecycle.py (a test holds the
+Queries that each spell the states out drift apart (a shelved (挂账) case past its limit came
+out overdue in the feed and the cards but not in the counters, the layer or the banner).
+These functions say it once, the same as onemap/domain/lifecycle.py (a test holds the
 two equal): open = not closed and not rejected; active = open and not shelved (its clock
 runs); overdue = active and past due_at. They are plain SQL, so PostgreSQL inlines them: the
 partial index `ix_event_open` is declared with `event_is_open(state)`, and a query that says

@@ -4,8 +4,8 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-30
 
-Until now only `onemap demo` loaded them, so a district built with `onemap import` answered
-"unknown category" to every report. They come from geodata/reference/*.csv (configuration:
+Every district needs them, not only a demo one: without them a district built with
+`onemap import` answers "unknown category" to every report. They come from geodata/reference/*.csv (configuration:
 a district edits the rows it needs to, and rows it adds stay). Rows already there are kept
 as they are.
 """
