@@ -79,7 +79,7 @@ def option_params(layer: Layer, given: dict[str, str | None]) -> dict[str, str]:
     for option in layer.query_options():
         value = given.get(option.name) or option.default
         if value not in option.choices:
-            raise BadRequest(f"{option.name} must be one of {', '.join(option.choices)}")
+            raise BadRequest(f"{option.name} must be one of {', '.join(option.values())}")
         params[option.name] = value
     return params
 

@@ -8,7 +8,7 @@ import geobuf
 import pytest
 
 from geodata import live
-from layers.base import Layer
+from layers.base import Layer, Option
 from layers.events import HEATMAP
 from layers.features import EMPTY, MAX_ZOOM, MIN_ZOOM, BadRequest, Viewport, option_params
 from layers.registry import VIEWPORT_LAYERS
@@ -151,8 +151,8 @@ def test_params_pixel_and_heat_cell_halve_with_every_zoom_step():
 
 # -- options ----------------------------------------------------------------------------------
 
-def test_option_default_is_the_first_allowed_value():
-    assert option_params(HEATMAP, {}) == {"window": HEATMAP.options["window"][0]}
+def test_option_default_is_the_declared_default():
+    assert option_params(HEATMAP, {}) == {"window": HEATMAP.options[0].default}
     assert option_params(HEATMAP, {"window": None}) == {"window": "24h"}
     assert option_params(HEATMAP, {"window": ""}) == {"window": "24h"}
 
@@ -170,9 +170,11 @@ def test_option_refuses_values_that_are_not_allowed(window):
 
 
 def test_option_error_names_the_option():
-    layer = Layer("x", "x", "x", "event", ("id",), features_sql="SELECT 1",
-                  options={"colour": ("use", "residents"), "window": ("1h", "7d")})
-    assert option_params(layer, {}) == {"colour": "use", "window": "1h"}
+    layer = Layer("x", "x", "x", "event", ("id",), features_sql="SELECT 1", options=(
+        Option("colour", "着色", "colour", {"use": ("用途", "use"), "residents": ("人口", "r")}),
+        Option("window", "时段", "window", {"1h": ("1小时", "1 h"), "7d": ("7天", "7 d")}),
+        Option("mode", "样式", "mode", {"a": ("甲", "a")}, restyle=True)))  # not a parameter
+    assert option_params(layer, {"mode": "zzz"}) == {"colour": "use", "window": "1h"}
     with pytest.raises(BadRequest, match="^colour must be one of use, residents$"):
         option_params(layer, {"colour": "red", "window": "1h"})
     with pytest.raises(BadRequest, match="^window must be one of 1h, 7d$"):

@@ -66,3 +66,21 @@ def test_a_shelved_case_past_its_limit_is_overdue_nowhere(conn, world):
         on_layer = {f["properties"]["id"]: f["properties"]["overdue"]
                     for f in layer_features(conn, "events", 18)}
         assert on_layer[late] == 1 and shelved not in on_layer  # shelved: off the wall
+
+
+def test_an_emergency_stays_on_the_banner_while_open_and_alarms_for_the_window(conn, world):
+    """A duty officer reported an unacknowledged level-1 case vanishing after an hour: an open
+    emergency stays however old; a closed one, an old alarm and a case overdue for long go."""
+    a = world["a"]
+    old_urgent = add_event(conn, "E-old-urgent", a, point(conn, a, 0.01, 0.01), level=1,
+                           age="5 hours")
+    add_event(conn, "E-old-closed", a, point(conn, a, 0.01, 0.011), level=2, age="5 hours",
+              state="closed")
+    add_event(conn, "E-long-late", a, point(conn, a, 0.01, 0.012), due="-3 hours")
+    conn.execute(text("INSERT INTO sensor_alarm (sensor_id, raised_at, value, threshold,"
+                      " direction) VALUES (:s, now() - interval '2 hours', 30, 20, 'high')"),
+                 {"s": world["sensor_alarm"][a]})
+    with as_app(conn, a):
+        items = banner(conn, "1 hour")
+    assert [(r["kind"], r["event_id"]) for r in items] == [("urgent", old_urgent)]
+    assert items[0]["key"] == f"event:{old_urgent}"

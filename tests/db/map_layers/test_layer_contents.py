@@ -124,3 +124,8 @@ def test_labels_name_streets_far_out_and_grids_close_up(conn, world):
     assert {f["properties"]["code"] for f in grids} == set(codes["grid"])
     assert {f["properties"]["name"] for f in grids} == {"网格1", "网格2"}
     assert {f["properties"]["level"] for f in grids} == {"grid"}
+    # "网格1" repeats in every community: a grid's label carries its community's name
+    community_of = dict(conn.execute(text(
+        "SELECT g.code, c.name FROM grid g JOIN community c ON c.code = g.community_code")).all())
+    assert {f["properties"]["code"]: f["properties"]["parent"] for f in grids} == community_of
+    assert {f["properties"]["parent"] for f in streets + communities} == {""}

@@ -110,3 +110,16 @@ def test_a_lone_feature_arrives_where_it_is(conn, world, name):
         features = layer_features(conn, name, 18, around)
     assert ids(features) == {lone}
     assert features[0]["geometry"]["coordinates"] == pytest.approx(list(where), abs=1e-5)
+
+
+def test_below_its_minimum_zoom_a_layer_is_empty_without_asking_the_database(conn):
+    """min_zoom is kept in one place (layers/features.py), not in each layer's SQL: below it,
+    even a query that could not run answers an empty collection."""
+    from dataclasses import replace
+
+    from layers.features import EMPTY, Viewport, features_geobuf
+    from layers.registry import VIEWPORT_LAYERS
+
+    broken = replace(VIEWPORT_LAYERS["buildings"], features_sql="SELECT no_such_column")
+    viewport = Viewport(123.40, 41.75, 123.52, 41.83, 15).checked()
+    assert features_geobuf(conn, broken, viewport) == EMPTY
