@@ -8,6 +8,7 @@ from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
 from onemap.web.auth import init_auth
+from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
@@ -24,6 +25,7 @@ app = dash.Dash(
 app.layout = dash.page_container
 server = app.server
 register_health(server)
+init_errors(server)  # every ApiError a view or hook raises, answered as JSON
 init_outage(server)  # database out of reach: 503 + Retry-After, one log line per change
 init_security(server)
 init_auth(server)

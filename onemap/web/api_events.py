@@ -20,25 +20,33 @@ from onemap.domain.roles import Capability
 from onemap.domain import lifecycle
 from onemap.domain.intake import InvalidReport, parse_report
 
-from .auth import audit_request, current_scope, refused
+from .auth import audit_request, current_scope, requires
+from .errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    NotPermitted,
+    Unprocessable,
+    insufficient_privilege,
+)
 
 api = Blueprint("events", __name__, url_prefix="/api/events")
-INSUFFICIENT_PRIVILEGE = "42501"  # SQLSTATE of a row-level security WITH CHECK refusal
 
 
-def _error(status: int, message: str, **extra):
-    return jsonify(error=message, **extra), status
+class BadReport(InvalidRequest):
+    """A report that cannot be taken; `fields` says what is wrong with which field."""
+
+    zh, en = "上报内容有误", "invalid report"
 
 
 @api.post("")
+@requires(Capability.REPORT_EVENT)
 def report():
     """Register a reported event in the reporter's scope; 201 new, 200 already known."""
-    if refused(Capability.REPORT_EVENT):
-        return _error(403, "not permitted for your role / 无此权限")
     try:
         parsed = parse_report(request.get_json(silent=True), default_channel="grid_worker")
     except InvalidReport as exc:
-        return _error(400, "invalid report / 上报内容有误", fields=exc.errors)
+        raise BadReport(fields=exc.errors) from None
     try:
         with scoped(current_scope()) as conn:
             known = events.existing(conn, parsed.channel, parsed.external_ref)
@@ -48,13 +56,13 @@ def report():
                               object_id=str(made["id"]),
                               details={"to_state": "reported", "channel": parsed.channel})
     except events.UnknownCategory as exc:
-        return _error(400, "invalid report / 上报内容有误",
-                      fields={"category_code": f"unknown category {exc}"})
+        raise BadReport(fields={"category_code": f"unknown category {exc}"}) from None
     except events.OutsideEveryGrid:
-        return _error(422, "the place is in no grid of the district / 位置不在任何网格内")
+        raise Unprocessable("位置不在任何网格内",
+                            "the place is in no grid of the district") from None
     except ProgrammingError as exc:
-        if getattr(exc.orig, "sqlstate", None) == INSUFFICIENT_PRIVILEGE:  # the RLS check
-            return _error(403, "the place is outside your area / 位置超出您的管辖范围")
+        if insufficient_privilege(exc):  # row-level security's check on the new row
+            raise NotPermitted("位置超出您的管辖范围", "the place is outside your area") from None
         raise
     except IntegrityError:
         # the same reference arrived twice at once: the other request registered it
@@ -68,22 +76,19 @@ def report():
 
 
 @api.post("/<int:event_id>/transitions")
+@requires(Capability.HANDLE_EVENT)
 def move(event_id: int):
     """Move a case along the loop: {"action", "note"?, "staff_id"?}. 200 with the new state;
     404 alike for missing and out-of-scope cases; 409 when the action does not apply now."""
-    if refused(Capability.HANDLE_EVENT):
-        return _error(403, "not permitted for your role / 无此权限")
     body = request.get_json(silent=True)
     if (not isinstance(body, dict) or not isinstance(body.get("action"), str)
             or body["action"] not in lifecycle.ACTIONS):  # 400 listing them, never echoing it
-        return _error(400, "invalid request / 请求内容有误",
-                      fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
+        raise InvalidRequest(fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
     staff_id, note = body.get("staff_id"), body.get("note")
     if staff_id is not None and (not isinstance(staff_id, int) or isinstance(staff_id, bool)):
-        return _error(400, "invalid request / 请求内容有误", fields={"staff_id": "a staff id"})
+        raise InvalidRequest(fields={"staff_id": "a staff id"})
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        return _error(400, "invalid request / 请求内容有误",
-                      fields={"note": "text of at most 2000 characters"})
+        raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
     try:
         with scoped(current_scope()) as conn:
             moved = events.transition(conn, event_id, body["action"], current_user.user.id,
@@ -93,10 +98,9 @@ def move(event_id: int):
                           details={"from_state": moved["from_state"], "to_state": moved["state"],
                                    "staff_id": staff_id})
     except events.NoSuchEvent:
-        return _error(404, "no such event in your area / 您的管辖范围内无此事件")
+        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
     except events.NoSuchStaff:
-        return _error(400, "invalid request / 请求内容有误",
-                      fields={"staff_id": "no such staff member in your area"})
+        raise InvalidRequest(fields={"staff_id": "no such staff member in your area"}) from None
     except lifecycle.TransitionRefused as exc:
-        return _error(409, str(exc))
+        raise Conflict(en=str(exc)) from None
     return jsonify(moved), 200

@@ -17,46 +17,44 @@ from layers.features import BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.domain.roles import Capability
 
-from .auth import current_scope, require
+from .auth import current_scope, requires
+from .errors import InvalidRequest, NotFound
 
 api = Blueprint("layers", __name__, url_prefix="/api")
 GEOBUF = "application/x-protobuf"
 
 
-@api.before_request
-def _may_view_map():
-    require(Capability.VIEW_MAP)
-
-
 @api.get("/layers")
+@requires(Capability.VIEW_MAP)
 def catalogue():
     """What layers there are, with their titles, zooms and options."""
     return jsonify([
         {"name": layer.name, "title_zh": layer.title_zh, "title_en": layer.title_en,
          "min_zoom": layer.min_zoom, "fields": list(layer.fields),
-         "options": {k: list(v) for k, v in layer.options.items()},
+         "options": {o.name: o.values() for o in layer.query_options()},
          "live_topic": layer.live_topic}
         for layer in VIEWPORT_LAYERS.values()
     ])
 
 
 @api.get("/layers/<name>")
+@requires(Capability.VIEW_MAP)
 def features(name: str):
     """One layer's features in the viewport as geobuf; 400 says which parameter is wrong."""
     layer = VIEWPORT_LAYERS.get(name)
-    if layer is None:
-        return jsonify(error=f"no layer called {name!r} / 无此图层",
-                       layers=sorted(VIEWPORT_LAYERS)), 404
+    if layer is None:  # the name is not repeated: the list of layers says what exists
+        raise NotFound("无此图层", "no such layer", layers=sorted(VIEWPORT_LAYERS))
     try:
         viewport = Viewport.parse(request.args.get("bbox"), request.args.get("zoom"))
         with scoped(current_scope()) as conn:
             payload = features_geobuf(conn, layer, viewport, request.args.to_dict())
     except BadRequest as exc:
-        return jsonify(error=str(exc), layer=name), 400
+        raise InvalidRequest("查询参数有误", str(exc), layer=name) from None
     return Response(payload, mimetype=GEOBUF, headers={"Cache-Control": "private, no-store"})
 
 
 @api.get("/live")
+@requires(Capability.VIEW_MAP)
 def live_changes():
     """Change detection for open screens: no body at all when nothing moved."""
     with scoped(current_scope()) as conn:

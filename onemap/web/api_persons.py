@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from datetime import date
 
-from flask import Blueprint, abort, jsonify, request
+from flask import Blueprint, jsonify, request
 from flask_login import current_user
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
@@ -25,8 +25,8 @@ from onemap.domain.masking import SearchRefused, mask_person, search_mode
 from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 
-from .auth import audit_request, current_scope, limiter, refused, require
-from .request_guard import InvalidInput
+from .auth import audit_request, current_scope, limiter, refused, requires
+from .errors import InvalidRequest, Locked, NotFound, NotPermitted
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
 MIN_PURPOSE = 4
@@ -34,11 +34,25 @@ MAX_QUERY = 64
 _misses = FixedWindowRateLimiter(PostgresStorage())
 
 
+class NoSuchPerson(NotFound):
+    """The same answer for a person who does not exist and one outside the user's scope."""
+
+    zh, en = "范围内无此人", "no such person in your scope"
+
+
+class LookupsLocked(Locked):
+    """This user found nobody too often; an administrator lifts the lock."""
+
+    zh = "查询未命中次数过多，人员查询已锁定，请联系管理员解锁"
+    en = ("person look-ups are locked for your account after too many searches that found"
+          " nobody; an administrator can unlock them")
+
+
 def json_object() -> dict:
     """The request's JSON object; 400 for anything else (a list, a string, no body)."""
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        abort(400)
+        raise InvalidRequest("须为 JSON 对象", "a JSON object is expected")
     return body
 
 
@@ -46,11 +60,10 @@ def _user_key() -> str:
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anonymous"
 
 
-def _guard(capability: Capability) -> None:
-    """The role's right, then the user's look-up lock."""
-    require(capability)
+def _unless_locked() -> None:
+    """After the role's right (@requires): the user's own look-up lock."""
     if current_user.user.lookup_locked:
-        abort(423)
+        raise LookupsLocked()
 
 
 def _audit(conn, action: str, object_id: str | None, **extra) -> None:
@@ -75,9 +88,10 @@ def _masked(record: dict) -> dict:
 
 @api.get("/<int:person_id>")
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@requires(Capability.LOOKUP_PERSON)
 def look_up(person_id: int):
     """One person, masked; 404 alike for missing and out-of-scope people."""
-    _guard(Capability.LOOKUP_PERSON)
+    _unless_locked()
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         # a miss is recorded too: guessing ids outside one's scope should leave a trace
@@ -85,26 +99,28 @@ def look_up(person_id: int):
         if record is None:
             _count_miss(conn, "person_lookup")
     if record is None:
-        abort(404)
+        raise NoSuchPerson()
     return jsonify(_masked(record))
 
 
 @api.post("/search")
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@requires(Capability.LOOKUP_PERSON)
 def search():
     """People by ID number or name, masked; the query travels in the body, not the URL.
     Roles that may unmask match ID numbers and name prefixes, the others whole names only."""
-    _guard(Capability.LOOKUP_PERSON)
+    _unless_locked()
     query = json_object().get("q")
     if not isinstance(query, str) or not 1 <= len(query.strip()) <= MAX_QUERY:
-        return jsonify(error=f"q: text of 1 to {MAX_QUERY} characters"
-                             f" / 查询内容须为 1 至 {MAX_QUERY} 个字符"), 400
+        raise InvalidRequest(f"查询内容须为 1 至 {MAX_QUERY} 个字符",
+                             f"q: text of 1 to {MAX_QUERY} characters")
     query = query.strip()
     try:
         mode = search_mode(query, may_unmask=current_user.can(Capability.UNMASK_PERSON))
-    except SearchRefused as exc:
+    except SearchRefused:
         refused(Capability.UNMASK_PERSON)  # the audit row names the missing right
-        return jsonify(error=str(exc)), 403
+        raise NotPermitted("按证件号码查询需要查看明文权限",
+                           "searching by ID number needs the unmask right") from None
     with scoped(current_scope()) as conn:
         found = people.search(conn, query, mode)
         _audit(conn, "person_search", None,
@@ -117,13 +133,15 @@ def search():
 
 @api.post("/<int:person_id>/unmask")
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@requires(Capability.UNMASK_PERSON)
 def unmask(person_id: int):
     """One person in full, for a stated purpose that the audit log keeps."""
-    _guard(Capability.UNMASK_PERSON)
+    _unless_locked()
     purpose = json_object().get("purpose")
     purpose = purpose.strip() if isinstance(purpose, str) else ""
     if len(purpose) < MIN_PURPOSE:
-        return jsonify(error="purpose: say why (at least 4 characters) / 请填写查看原因"), 400
+        raise InvalidRequest("请填写查看原因（至少 4 个字符）",
+                             "purpose: say why (at least 4 characters)")
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         _audit(conn, "unmask", str(person_id), purpose=purpose[:500],
@@ -131,29 +149,6 @@ def unmask(person_id: int):
         if record is None:
             _count_miss(conn, "unmask")
     if record is None:
-        abort(404)
+        raise NoSuchPerson()
     return jsonify(record)
 
-
-@api.errorhandler(400)
-def _bad_request(error):
-    if isinstance(error, InvalidInput):  # the request guard already said what is wrong
-        return jsonify(error=error.description), 400
-    return jsonify(error="a JSON object is expected / 须为 JSON 对象"), 400
-
-
-@api.errorhandler(403)
-def _forbidden(_error):
-    return jsonify(error="not permitted for your role / 无此权限"), 403
-
-
-@api.errorhandler(404)
-def _missing(_error):
-    return jsonify(error="no such person in your scope / 范围内无此人"), 404
-
-
-@api.errorhandler(423)
-def _locked(_error):
-    return jsonify(error="person look-ups are locked for your account after too many searches"
-                         " that found nobody; an administrator can unlock them"
-                         " / 查询未命中次数过多，人员查询已锁定，请联系管理员解锁"), 423

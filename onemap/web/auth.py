@@ -11,10 +11,12 @@ everything else as `onemap_app`, which can read neither sessions nor password ha
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from datetime import timedelta
+from functools import wraps
 from urllib.parse import quote, urlsplit
 
-from flask import Flask, abort, jsonify, redirect, request, session
+from flask import Flask, redirect, request, session
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -27,6 +29,7 @@ from onemap.domain.roles import ROLE_CAPABILITIES, Capability, can
 from onemap.settings import get_settings
 
 from . import login_page
+from .errors import NotPermitted, NotSignedIn
 
 # Reachable without a session: the sign-in page, the health check and static CSS/JS.
 PUBLIC_PATHS = ("/login", "/healthz")
@@ -63,9 +66,9 @@ class SessionUser(UserMixin):
 
 
 def current_scope() -> Scope:
-    """The signed-in user's scope; aborts with 401 when nobody is signed in."""
+    """The signed-in user's scope; NotSignedIn (401) when nobody is signed in."""
     if not current_user.is_authenticated:
-        abort(401)
+        raise NotSignedIn()
     return current_user.scope()
 
 
@@ -91,10 +94,24 @@ def refused(capability: Capability) -> bool:
     return True
 
 
-def require(capability: Capability) -> None:
-    """Abort with 403 (audited) unless the signed-in user's role has `capability`."""
-    if refused(capability):
-        abort(403)
+def requires(capability: Capability) -> Callable:
+    """The one guard of a Flask view: NotSignedIn (401) without a session, NotPermitted (403,
+    audited) unless the user's role has `capability`. The view keeps the capability as
+    `required_capability`, so a test can walk the URL map and hold each view to it."""
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                raise NotSignedIn()
+            if refused(capability):
+                raise NotPermitted()
+            return view(*args, **kwargs)
+
+        guarded.required_capability = capability
+        return guarded
+
+    return decorate
 
 
 def _safe_next(path: str | None) -> str:
@@ -148,7 +165,7 @@ def init_auth(server: Flask) -> None:
         if current_user.is_authenticated:
             return None
         if path.startswith(("/_dash-", "/api/")) or request.method != "GET":
-            return jsonify(error="not signed in / 未登录"), 401
+            raise NotSignedIn()
         # the query string too: a wall display's saved view (/wall?layers=…&z=…) survives
         # a session that ends
         query = request.query_string.decode("utf-8", "replace")

@@ -9,10 +9,11 @@ monitors and API clients could not tell a typo from a page.
 from __future__ import annotations
 
 import dash
-from flask import Flask, jsonify, request
+from flask import Flask, request
+
+from .errors import NotFound
 
 CATCH_ALL = "/<path:path>"
-NOT_FOUND = "no such resource / 资源不存在"
 
 
 def _page_paths() -> set[str]:
@@ -26,7 +27,7 @@ def init_not_found(server: Flask) -> None:
     def unknown_api_path():
         rule = request.url_rule
         if request.path.startswith("/api/") and (rule is None or rule.rule == CATCH_ALL):
-            return jsonify(error=NOT_FOUND), 404
+            raise NotFound()
         return None
 
     @server.after_request

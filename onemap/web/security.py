@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, request
+from flask import Flask, request
 
 from layers.basemaps import BASEMAPS
 from onemap.settings import get_settings
+
+from .errors import NotPermitted
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -47,7 +49,7 @@ def init_security(server: Flask) -> None:
         else:
             ok = _same_origin(request.headers.get("Referer"))
         if not ok:
-            return jsonify(error="cross-site request refused / 拒绝跨站请求"), 403
+            raise NotPermitted("拒绝跨站请求", "cross-site request refused")
         return None
 
     @server.after_request
