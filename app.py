@@ -13,6 +13,7 @@ from onemap.web.not_found import init_not_found
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
+from pages.shell import permit_pages
 
 app = dash.Dash(
     __name__,
@@ -23,6 +24,7 @@ app = dash.Dash(
     suppress_callback_exceptions=True,
 )
 app.layout = dash.page_container
+permit_pages()  # each page's declared capability, enforced at every visit
 server = app.server
 register_health(server)
 init_errors(server)  # every ApiError a view or hook raises, answered as JSON

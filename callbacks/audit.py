@@ -1,4 +1,4 @@
-"""Callbacks of the audit-log page; each checks the user's right again (callbacks are URLs)."""
+"""Callbacks of the audit-log page; each checks the page's right again (callbacks are URLs)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import json
 import re
 from datetime import date
 
+import dash
 from dash import Input, Output, State, callback, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -25,8 +26,10 @@ EXPORT_LIMIT = 100_000
 
 
 def _allowed() -> None:
-    """Callbacks are URLs anyone signed in can call: refuse (and audit) all but admins."""
-    if not current_user.is_authenticated or refused(Capability.VIEW_AUDIT):
+    """Callbacks are URLs anyone signed in can call: refuse (and audit) every role that may not
+    open the page itself (the capability its registration declares)."""
+    capability = dash.page_registry["pages.audit"]["capability"]
+    if not current_user.is_authenticated or refused(capability):
         raise PreventUpdate
 
 

@@ -8,17 +8,16 @@ from dash import dcc, html
 from geodata.queries import audit
 from geodata.scope import scoped
 from onemap.domain.roles import Capability
-from onemap.web.auth import current_scope, refused
-from pages.shell import not_permitted, page_header
+from onemap.web.auth import current_scope
+from pages.shell import page_header
 
+# order 2: after the overview (0) and the wall (1)
 dash.register_page(__name__, path="/admin/audit", title="OneMap 一张图 · 审计日志",
-                   name="审计日志")
+                   name="审计日志", name_en="Audit", order=2, capability=Capability.VIEW_AUDIT)
 
 
 def layout(**_query) -> html.Div:
     """Filters, the newest matching rows, and a CSV export (itself audited)."""
-    if refused(Capability.VIEW_AUDIT):
-        return not_permitted("审计日志仅限管理员查看 · The audit log is for administrators.")
     with scoped(current_scope()) as conn:
         kinds = audit.actions(conn)
     return html.Div(className="page", children=[

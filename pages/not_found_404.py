@@ -5,7 +5,9 @@ from dash import dcc, html
 
 from pages.shell import page_header
 
-dash.register_page(__name__, path="/404", title="OneMap 一张图 · 404")
+# capability=None: open to everybody signed in (the path was wrong, not the user's role)
+dash.register_page(__name__, path="/404", title="OneMap 一张图 · 404", name="页面不存在",
+                   name_en="Not found", capability=None)
 
 
 def layout(**_query) -> html.Div:

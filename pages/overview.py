@@ -9,11 +9,13 @@ from dash import html
 from geodata.queries.overview import table_counts, unit_bounds
 from geodata.scope import scoped
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
+from onemap.domain.roles import Capability
 from onemap.web.auth import current_scope
 from pages.map_parts import basemap_layers, boundary_overlays, boundary_panes, initial_view
 from pages.shell import page_header
 
-dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览")
+dash.register_page(__name__, path="/", title="OneMap 一张图 · 数据总览", name="数据总览",
+                   name_en="Overview", order=0, capability=Capability.VIEW_MAP)
 
 COUNT_LABELS = {
     "district": ("区", "districts"),
