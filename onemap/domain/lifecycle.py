@@ -44,7 +44,6 @@ STATES = tuple(dict.fromkeys(
     ["reported", *(s for a in ACTIONS.values() for s in (*a.from_states, a.to_state))]))
 FINISHED_STATES = ("closed", "rejected")  # the loop is over
 PAUSED_STATES = ("suspended",)  # shelved (挂账) with approval: its time limit stands still
-OPEN_STATES = tuple(s for s in STATES if s not in FINISHED_STATES)
 NEW_STATES = ("reported", "registered")  # not yet sent to anyone
 IN_HAND_STATES = ("dispatched", "handling", "handled", "verified")  # sent out, not closed
 WITH_STAFF_STATES = ("dispatched", "handling")  # a member of staff has the case now
