@@ -28,7 +28,8 @@ def embedded_cluster(settings: Settings | None = None) -> EmbeddedPostgres:
 
 
 def database_url(settings: Settings | None = None, *, start: bool = True) -> str:
-    """The SQLAlchemy URL to use: ONEMAP_DATABASE_URL, or the embedded cluster (started on demand)."""
+    """The SQLAlchemy URL to use: ONEMAP_DATABASE_URL, or the embedded cluster (started on
+    demand)."""
     s = settings or get_settings()
     if not s.embedded:
         return s.database_url  # type: ignore[return-value]

@@ -5,9 +5,9 @@ Revises: 0005
 Create Date: 2026-11-30
 
 Every district needs them, not only a demo one: without them a district built with
-`onemap import` answers "unknown category" to every report. They come from geodata/reference/*.csv (configuration:
-a district edits the rows it needs to, and rows it adds stay). Rows already there are kept
-as they are.
+`onemap import` answers "unknown category" to every report. They come from
+geodata/reference/*.csv (configuration: a district edits the rows it needs to, and rows it adds
+stay). Rows already there are kept as they are.
 """
 
 import csv
