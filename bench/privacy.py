@@ -34,21 +34,20 @@ from geodata.db import database_url, make_engine
 from geodata.scope import Scope, app_engine, scoped
 from geodata.users import by_username
 from results import publish  # bench/results.py (run as a script)
-from wall_screen import Client, machine, measure_poll, p95, serving
+from wall_screen import Client, machine, measure_poll, p95, serving  # tests/support's harness
+
+from tests.support.users import DEMO_PASSWORDS  # noqa: E402  (wall_screen put it on the path)
 
 SECTION = "## Sessions and masking (issue 9)"
 SEED = 2017
-PASSWORDS = {"duty": "duty-demo-2017", "analyst": "analyst-demo-2017"}
+PASSWORDS = {name: DEMO_PASSWORDS[name] for name in ("duty", "analyst")}
 
 
 def _timed_post(client: Client, path: str, body: dict) -> tuple[float, int]:
-    started = time.perf_counter()
-    response = client.http.post(client.base + path, json=body, headers={"Origin": client.base})
-    _ = response.content
-    client._keep(response)
-    if response.status_code != 200:
-        sys.exit(f"{path}: HTTP {response.status_code} {response.text[:200]}")
-    return (time.perf_counter() - started) * 1000, len(response.content)
+    elapsed, reply = client.post(path, body)
+    if reply.status != 200:
+        sys.exit(f"{path}: HTTP {reply.status} {reply.text[:200]}")
+    return elapsed, len(reply.body)
 
 
 def _stats(times: list[float]) -> dict:
@@ -74,9 +73,9 @@ def measure_lookups(base: str, people: list[dict]) -> dict:
     result = {}
     times = []
     for person in people:
-        elapsed, response = duty.get(f"/api/persons/{person['id']}")
-        if response.status_code != 200:
-            sys.exit(f"/api/persons/{person['id']}: HTTP {response.status_code}")
+        elapsed, reply = duty.get(f"/api/persons/{person['id']}")
+        if reply.status != 200:
+            sys.exit(f"/api/persons/{person['id']}: HTTP {reply.status}")
         times.append(elapsed)
     result["look-up by id (duty officer)"] = _stats(times)
     cases = {

@@ -27,7 +27,6 @@ import math
 import os
 import platform
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,16 +34,22 @@ import time
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-import requests
 from sqlalchemy import text
 
-from geodata.db import database_url, make_engine
-from results import publish  # bench/results.py (run as a script)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support, below
+
+from geodata.db import database_url, make_engine  # noqa: E402
+from results import publish  # noqa: E402  (bench/results.py: run as a script)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sign_in_tab  # noqa: E402
+from tests.support.clients import Reply, signed_in  # noqa: E402
+from tests.support.users import DEMO_PASSWORDS  # noqa: E402
+from tests.support.serving import healthy  # noqa: E402
+from tests.support.serving import serving as serve_app  # noqa: E402
 
 SECTION = "## Wall screen (issue 5)"
-ONEMAP = Path(sys.executable).parent / "onemap"
 
 LAYERS = ("heatmap", "buildings", "labels", "places", "cameras", "sensors", "dispatch",
           "staff", "events")
@@ -62,86 +67,45 @@ TARGET_LAYER_P95_MS = 100
 TARGET_HEATMAP_KB = 150
 TARGET_POLL_MS = 20
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
 
 
-# -- the server ------------------------------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _healthy(base: str) -> bool:
-    try:
-        return requests.get(base + "/healthz", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
+# -- the server and the client: the harness the tests use (tests/support) ------------------
 
 @contextmanager
 def serving(base_url: str, start: bool):
     """Yields the base URL: `base_url` as it is, or a `onemap serve` of our own (then stopped)."""
     if not start:
-        if not _healthy(base_url):
+        if not healthy(base_url):
             sys.exit(f"no OneMap at {base_url} (start one, or pass --serve)")
         yield base_url
         return
-    port = _free_port()
-    log_path = Path("/tmp") / f"onemap-bench-wall-{port}.log"
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([str(ONEMAP), "serve", "--port", str(port)],
-                                   stdout=log, stderr=log)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 90
-            while not _healthy(base):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    sys.exit(f"onemap serve did not come up; see {log_path}")
-                time.sleep(0.3)
-            yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    # the bench's own load may log what a test would not: its log is kept, not judged
+    with serve_app(log_prefix="onemap-bench-wall", ready_within=90, check_log=False) as base:
+        yield base
 
-
-# -- signed-in HTTP --------------------------------------------------------------------------
 
 class Client:
-    """A signed-in `requests` session; times each GET.
-
-    The session cookie is Secure; browsers accept that from http://127.0.0.1, `requests` does
-    not, so the flag is dropped after every answer (this client only talks to loopback)."""
+    """A signed-in client (tests/support's, keeping its connection alive); times each request."""
 
     def __init__(self, base: str, user: str, password: str) -> None:
         self.base = base
-        self.http = requests.Session()
-        form = self._keep(self.http.get(base + "/login"))
-        token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-        if token is None:
-            sys.exit("no csrf_token on /login")
-        answer = self._keep(self.http.post(
-            base + "/login", allow_redirects=False, headers={"Origin": base},
-            data={"username": user, "password": password, "csrf_token": token.group(1),
-                  "next": "/"}))
-        if answer.status_code != 302:
-            sys.exit(f"sign-in as {user} failed: HTTP {answer.status_code}")
+        try:
+            self.http = signed_in(base, user, password, keep_alive=True)
+        except AssertionError as failed:
+            sys.exit(str(failed))
 
-    def _keep(self, response: requests.Response) -> requests.Response:
-        for cookie in self.http.cookies:
-            cookie.secure = False
-        return response
-
-    def get(self, path: str, **params) -> tuple[float, requests.Response]:
-        """(milliseconds, response) of one GET, the body read."""
+    def get(self, path: str, **params) -> tuple[float, Reply]:
+        """(milliseconds, reply) of one GET, the body read."""
+        query = ("?" + urlencode(params)) if params else ""
         started = time.perf_counter()
-        response = self.http.get(self.base + path, params=params)
-        _ = response.content
-        elapsed = (time.perf_counter() - started) * 1000
-        return elapsed, self._keep(response)
+        reply = self.http.get(path + query)
+        return (time.perf_counter() - started) * 1000, reply
+
+    def post(self, path: str, payload) -> tuple[float, Reply]:
+        """(milliseconds, reply) of one same-origin JSON POST."""
+        started = time.perf_counter()
+        reply = self.http.post_json(path, payload)
+        return (time.perf_counter() - started) * 1000, reply
 
 
 # -- the data and the machine ----------------------------------------------------------------
@@ -231,10 +195,10 @@ def fetch_layer(client: Client, layer: str, bbox: str, zoom: int,
     params = {"bbox": bbox, "zoom": zoom}
     if window:
         params["window"] = window
-    elapsed, response = client.get(f"/api/layers/{layer}", **params)
-    if response.status_code != 200 or "protobuf" not in response.headers.get("Content-Type", ""):
-        sys.exit(f"{layer} z{zoom} {bbox}: HTTP {response.status_code} {response.text[:200]}")
-    return elapsed, len(response.content)
+    elapsed, reply = client.get(f"/api/layers/{layer}", **params)
+    if reply.status != 200 or "protobuf" not in reply.headers.get("Content-Type", ""):
+        sys.exit(f"{layer} z{zoom} {bbox}: HTTP {reply.status} {reply.text[:200]}")
+    return elapsed, len(reply.body)
 
 
 def measure_layers(client: Client, centres: list, zoom: int, size: tuple[int, int],
@@ -271,27 +235,107 @@ def measure_heatmap(client: Client, centres: list) -> dict:
     return results
 
 
+# -- 2b: the same layer queries inside the database, owner against the app's role -----------
+
+ROLE_LAYERS = ("buildings", "cameras", "sensors")
+ROLE_ZOOM = 17  # buildings show from z16: all three answer
+
+
+@contextmanager
+def _session_of(user: str):
+    """A session of `user` opened in the database as sign-in would; ended afterwards."""
+    from datetime import timedelta
+
+    from geodata import sessions
+    from geodata.users import by_username
+    from onemap.domain.roles import ROLE_CAPABILITIES
+
+    owner = make_engine(database_url())
+    with owner.begin() as conn:
+        found = by_username(conn, user)
+        if found is None:
+            sys.exit(f"no user {user!r} in the database")
+        token = sessions.open_session(conn, found, capabilities=ROLE_CAPABILITIES[found.role],
+                                      user_agent="bench", ip=None, idle=timedelta(hours=1),
+                                      lifetime=timedelta(hours=1))
+    try:
+        yield token
+    finally:
+        with owner.begin() as conn:
+            sessions.end(conn, token, "benchmark done")
+        owner.dispose()
+
+
+def measure_roles_in_database(centres: list, user: str) -> dict:
+    """Per layer: the layer's query (layers/features.py, as the API runs it) timed inside
+    PostgreSQL, as the table owner (no row-level security) and as `onemap_app` with `user`'s
+    session (the scope policy on every row), for a 1920x1080 viewport at each centre. One
+    untimed pass first; one transaction per query, as a request has."""
+    from geodata.scope import APP_ROLE
+    from layers.features import Viewport, features_geobuf
+    from layers.registry import VIEWPORT_LAYERS
+
+    engine = make_engine(database_url())
+    views = [Viewport(*map(float, viewport(lon, lat, ROLE_ZOOM, SCREEN).split(",")), ROLE_ZOOM)
+             for lon, lat in centres]
+
+    def timed(name: str, view: Viewport, token: str | None) -> float:
+        with engine.connect() as conn, conn.begin():
+            if token is not None:
+                conn.execute(text(f"SET LOCAL ROLE {APP_ROLE}"))
+                conn.execute(text("SELECT set_config('onemap.session', :t, true)"), {"t": token})
+            started = time.perf_counter()
+            features_geobuf(conn, VIEWPORT_LAYERS[name], view.checked())
+            return (time.perf_counter() - started) * 1000
+
+    result = {}
+    with _session_of(user) as token:
+        for name in ROLE_LAYERS:
+            for role in (None, token):
+                timed(name, views[0], role)
+            owner = [timed(name, view, None) for view in views]
+            app = [timed(name, view, token) for view in views]
+            result[name] = {"owner": {"p50": statistics.median(owner), "p95": p95(owner)},
+                            "app": {"p50": statistics.median(app), "p95": p95(app)},
+                            "n": len(views)}
+    engine.dispose()
+    return result
+
+
+def _roles_table(roles: dict, http: dict) -> list[str]:
+    lines = ["| layer | owner p50 (ms) | owner p95 (ms) | onemap_app p50 (ms) | "
+             "onemap_app p95 (ms) | app ÷ owner at p95 | HTTP p95 at the same zoom (ms) |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for name, r in roles.items():
+        ratio = r["app"]["p95"] / r["owner"]["p95"] if r["owner"]["p95"] else float("nan")
+        served = http.get(name, {}).get("p95")
+        lines.append(f"| {name} | {_ms(r['owner']['p50'])} | {_ms(r['owner']['p95'])} | "
+                     f"{_ms(r['app']['p50'])} | {_ms(r['app']['p95'])} | {ratio:.1f}× | "
+                     f"{_ms(served) if served is not None else '–'} |")
+    return lines
+
+
 # -- 4: the idle poll ------------------------------------------------------------------------
 
 def measure_poll(client: Client, polls: int) -> dict:
     """Round trips of /api/live?since=<current token>; only the 204s are timed."""
     _, first = client.get("/api/live")
-    if first.status_code != 200:
-        sys.exit(f"/api/live: HTTP {first.status_code}")
+    if first.status != 200:
+        sys.exit(f"/api/live: HTTP {first.status}")
     token = first.json()["token"]
     for _ in range(5):  # untimed warm-up
         client.get("/api/live", since=token)
     idle, changed, body_bytes = [], 0, 0
     while len(idle) < polls:
-        elapsed, response = client.get("/api/live", since=token)
-        if response.status_code == 204:
-            idle.append((elapsed, len(response.content)))
-            body_bytes = max(body_bytes, len(response.content))
-        elif response.status_code == 200:  # something moved meanwhile: follow the new token
+        elapsed, reply = client.get("/api/live", since=token)
+        if reply.status == 204:
+            idle.append((elapsed, len(reply.body)))
+            body_bytes = max(body_bytes, len(reply.body))
+        elif reply.status == 200:  # something moved meanwhile: follow the new token
             changed += 1
-            token = response.json()["token"]
+            token = reply.json()["token"]
         else:
-            sys.exit(f"/api/live?since=: HTTP {response.status_code}")
+            sys.exit(f"/api/live?since=: HTTP {reply.status}")
     result = summary(idle)
     result.update(changed=changed, max_body=body_bytes)
     return result
@@ -352,14 +396,6 @@ _RENDERED = ("() => window.__bench && window.__bench.feed !== null"
              " && window.__bench.painted !== null")
 
 
-def _sign_in(page, base: str, user: str, password: str) -> None:
-    page.goto(base + "/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-
-
 def _one_load(context, base: str) -> dict:
     """Open /wall in a fresh page of `context`; ms from navigation start to each milestone."""
     page = context.new_page()
@@ -404,7 +440,7 @@ def measure_first_render(base: str, user: str, password: str, loads: int) -> dic
             context = browser.new_context(**options)
             context.add_init_script(_PROBE)
             page = context.new_page()
-            _sign_in(page, base, user, password)
+            sign_in_tab(page, base, user, password)
             page.close()
             first = _one_load(context, base)
             warm = [_one_load(context, base) for _ in range(loads)]
@@ -543,6 +579,14 @@ def markdown(r: dict) -> str:
         s = r["layers_4k"][name]
         lines.append(f"| {name} | {_ms(s['p50'])} | {_ms(s['p95'])} | {_kb(s['bytes'])} | "
                      f"{_verdict(s['p95'] < TARGET_LAYER_P95_MS)} |")
+    if "roles" in r:
+        lines += ["", "### The same layer queries in the database: owner and app role", "",
+                  f"The query each layer runs (layers/features.py) timed inside PostgreSQL at z"
+                  f"{ROLE_ZOOM} on a {SCREEN[0]}×{SCREEN[1]} viewport, the same {r['requests']} "
+                  "centres: as the tables' owner (no row-level security) and as `onemap_app` "
+                  f"with `{r['user']}`'s session (the scope policy on every row), one "
+                  "transaction per query. HTTP: the client-measured p95 above, for comparison.",
+                  "", *_roles_table(r["roles"], r["layers"].get(ROLE_ZOOM, {}))]
     lines += ["", "### Heatmap windows", "",
               f"`GET /api/layers/heatmap?window=` on a {SCREEN[0]}×{SCREEN[1]} screen, the same "
               f"{r['requests']} centres.", "",
@@ -596,7 +640,7 @@ def main() -> None:
     parser.add_argument("--serve", action="store_true",
                         help="start `onemap serve` on a free port instead (and stop it after)")
     parser.add_argument("--user", default="duty")
-    parser.add_argument("--password", default="duty-demo-2017")
+    parser.add_argument("--password", default=DEMO_PASSWORDS["duty"])
     parser.add_argument("--loads", type=int, default=7, help="page loads per browser case")
     parser.add_argument("--requests", type=int, default=30, help="viewports per layer and zoom")
     parser.add_argument("--polls", type=int, default=200)
@@ -620,6 +664,9 @@ def main() -> None:
         result["layers_4k"] = measure_layers(client, centres, 13, SCREEN_4K, LAYERS_4K)
         print("layers 4K z13: " + ", ".join(
             f"{n} p95 {result['layers_4k'][n]['p95']:.1f} ms" for n in LAYERS_4K), flush=True)
+        result["roles"] = measure_roles_in_database(centres, args.user)
+        print("\n".join(_roles_table(result["roles"], result["layers"].get(ROLE_ZOOM, {}))),
+              flush=True)
         result["heatmap"] = measure_heatmap(client, centres)
         for (window, zoom), s in result["heatmap"].items():
             print(f"heatmap {window} z{zoom}: p95 {s['p95']:.1f} ms, {_kb(s['bytes'])} KB",

@@ -15,16 +15,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import text
 
-from geodata.db import get_engine
-from results import write_section  # bench/results.py (run as a script)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/support, below
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update"]
+from geodata.db import get_engine  # noqa: E402
+from results import write_section  # noqa: E402  (bench/results.py: run as a script)
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sign_in_tab  # noqa: E402
+from tests.support.users import DEMO_PASSWORDS  # noqa: E402
 SECTION = "## Wall screen soak (issue 5)"
 
 
@@ -52,13 +55,9 @@ def soak(base: str, minutes: float, every: float, user: str, password: str) -> l
         )
     rows = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1920, "height": 1080})
-        page.goto(base + "/login")
-        page.fill("input[name=username]", user)
-        page.fill("input[name=password]", password)
-        page.click("button[type=submit]")
-        page.wait_for_url(base + "/")
+        sign_in_tab(page, base, user, password)
         page.goto(base + "/wall")
         page.wait_for_selector(".wall-feed li")
         cdp = page.context.new_cdp_session(page)
@@ -105,7 +104,7 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--every", type=float, default=2)
     parser.add_argument("--user", default="duty")
-    parser.add_argument("--password", default="duty-demo-2017")
+    parser.add_argument("--password", default=DEMO_PASSWORDS["duty"])
     args = parser.parse_args()
     rows = soak(args.base_url, args.minutes, args.every, args.user, args.password)
     for row in rows:
