@@ -1,7 +1,8 @@
 """Benchmark: build and load the demo district at both scales; write the numbers to BENCHMARKS.md.
 
 Runs the pipeline `onemap demo` runs (etl/demo/pipeline.py: generation, the one-transaction
-COPY load with building counts and demo users, ANALYZE and the hierarchy check) against a throwaway embedded cluster, so your own data is never touched.
+COPY load with building counts and demo users, ANALYZE and the hierarchy check) against a
+throwaway embedded cluster, so your own data is never touched.
 
     .venv/bin/python bench/demo_district.py [--scales demo,district] [--seed 2017]
 """
