@@ -5,11 +5,13 @@ when the server is out of reach."""
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs, urlsplit
 
 import psycopg
 import pytest
 
 from tests.browser.conftest import screenshot, sign_in_demo
+from tests.support.users import DEMO_PASSWORDS
 
 pytestmark = pytest.mark.browser
 
@@ -78,6 +80,12 @@ def test_wall_screen_on_a_4k_display(demo_server, browser):
         size = tab.evaluate(
             "parseFloat(getComputedStyle(document.querySelector('.wall')).fontSize)")
         assert size >= 30
+        # and so do the controls and the markers, not only the text
+        checkbox = tab.locator(".leaflet-control-layers input").first.bounding_box()
+        assert checkbox["width"] >= 0.7 * size
+        marker = min(tab.eval_on_selector_all(
+            EVENTS, "els => els.map(e => e.getBoundingClientRect().width)"))
+        assert marker >= 18  # the smallest event: 5 px radius at 1080p, twice that here
         screenshot(tab, "wall-4k")
         assert errors == []
     finally:
@@ -176,3 +184,122 @@ def test_the_browser_shifts_onto_gcj02_as_the_importer_does(demo_server, page):
         expected = [float(v) for v in wgs84_to_gcj02(lon, lat)]
         assert shifted == pytest.approx(expected, abs=1e-9)
     assert page.evaluate("onemap.map.wgs84ToGcj02(2.35, 48.85)") == [2.35, 48.85]  # not China
+
+
+# -- what a duty officer hit on the wall (issue 10, point 9) ----------------------------------
+
+CAMERA_NEAR_AN_EVENT = """
+SELECT ST_X(c.geom), ST_Y(c.geom)
+  FROM onemap.camera c
+ WHERE EXISTS (SELECT 1 FROM onemap.event e WHERE onemap.event_is_active(e.state)
+                  AND ST_DWithin(e.geom::geography, c.geom::geography, 120))
+   AND NOT EXISTS (SELECT 1 FROM onemap.event e WHERE onemap.event_is_active(e.state)
+                      AND ST_DWithin(e.geom::geography, c.geom::geography, 25))
+   AND NOT EXISTS (SELECT 1 FROM onemap.camera o WHERE o.id <> c.id
+                      AND ST_DWithin(o.geom::geography, c.geom::geography, 10))
+   AND NOT EXISTS (SELECT 1 FROM onemap.sensor s
+                    WHERE ST_DWithin(s.geom::geography, c.geom::geography, 10))
+ ORDER BY c.id LIMIT 1
+"""
+
+
+def test_a_click_on_a_camera_under_the_events_layer_opens_its_card(demo_server, demo_district,
+                                                                    page):
+    """Events drawn above cameras, sensors and buildings once took every click on the map:
+    a camera with open cases around it must still open its card."""
+    with psycopg.connect(demo_district[0]) as conn:
+        lng, lat = conn.execute(CAMERA_NEAR_AN_EVENT).fetchone()
+    sign_in_demo(page, demo_server, "duty")
+    _open_wall(page, demo_server, f"?layers=district,cameras,events&z=18&lat={lat}&lng={lng}")
+    page.wait_for_selector(".leaflet-layer-points-pane path.leaflet-interactive",
+                           state="attached")
+    box = page.locator("#wall-map").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2  # the camera is there
+    # the events layer lies over the camera: its pane's drawing spans the point clicked
+    events_layer = page.locator(".leaflet-layer-events-pane svg").bounding_box()
+    assert events_layer["x"] <= x <= events_layer["x"] + events_layer["width"]
+    assert events_layer["y"] <= y <= events_layer["y"] + events_layer["height"]
+    page.mouse.click(x, y)
+    page.wait_for_selector("#wall-card:not([hidden]) .card-kind")
+    assert page.inner_text("#wall-card .card-kind") == "视频监控 Camera"
+    assert page.console_errors == []
+
+
+def _banner_numbers(tab) -> tuple[list[str], int]:
+    shown = tab.eval_on_selector_all(".banner-item", "els => els.map(e => e.id)")
+    more = tab.locator(".banner-more")
+    return shown, int(more.inner_text().split()[1]) if more.count() else 0
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (1366, 768)])
+def test_banner_titles_stay_readable(demo_server, browser, size):
+    context = browser.new_context(viewport={"width": size[0], "height": size[1]},
+                                  locale="zh-CN")
+    tab = context.new_page()
+    try:
+        sign_in_demo(tab, demo_server, "duty")
+        _open_wall(tab, demo_server)
+        tab.wait_for_selector(".banner-item")
+        widths = tab.eval_on_selector_all(".banner-text", """els => els.map(e => [
+            e.clientWidth / parseFloat(getComputedStyle(e).fontSize), e.textContent.length])""")
+        for width_in_characters, length in widths:  # whole, or at least 5 characters of it
+            assert width_in_characters >= min(length, 5) - 0.5, widths
+        more = tab.locator(".banner-more")
+        if more.count():  # "另有 8 条 · 8 more" on one line
+            lines = more.evaluate("e => e.getBoundingClientRect().height /"
+                                  " parseFloat(getComputedStyle(e).fontSize)")
+            assert lines < 2  # one line of type is about 1.3 of its size; two would be 2.6
+        if size == (1920, 1080):
+            screenshot(tab, "wall-banner")
+    finally:
+        context.close()
+
+
+def test_acknowledge_dismisses_only_what_the_banner_shows(demo_server, page):
+    sign_in_demo(page, demo_server, "duty")
+    _open_wall(page, demo_server)
+    page.wait_for_selector(".banner-item")
+    shown, more = _banner_numbers(page)
+    assert len(shown) == 3 and more >= 3, "the demo district has more alarms than the banner"
+    page.click("#wall-banner-ack")
+    page.wait_for_function("(old) => !document.getElementById(old)", arg=shown[0])
+    now_shown, now_more = _banner_numbers(page)
+    assert not set(now_shown) & set(shown)
+    assert now_more == more - 3  # the hidden ones wait their turn
+    page.reload()  # acknowledged on this screen until it is cleared
+    page.wait_for_selector(".banner-item")
+    assert not set(_banner_numbers(page)[0]) & set(shown)
+
+
+def test_signing_in_again_returns_to_the_bookmarked_view(demo_server, page):
+    """A wall display whose session ended comes back to its saved view after signing in, and
+    the wall has its own way to the other pages and out."""
+    sign_in_demo(page, demo_server, "duty")
+    bookmark = "/wall?layers=district,cameras,events&z=15&lat=41.79&lng=123.46&window=7d"
+    _open_wall(page, demo_server, bookmark[len("/wall"):])
+    page.click(".wall-menu summary")
+    assert page.locator(".wall-menu-links a", has_text="数据总览").count() == 1
+    page.click(".wall-menu .sign-out")
+    page.wait_for_url("**/login**")
+    page.goto(demo_server + bookmark)
+    page.wait_for_url("**/login?next=**")
+    page.fill("input[name=username]", "duty")
+    page.fill("input[name=password]", DEMO_PASSWORDS["duty"])
+    page.click("button[type=submit]")
+    page.wait_for_selector(".wall-feed li")
+    came_back = urlsplit(page.url)
+    assert came_back.path == "/wall"
+    view = {key: values[0] for key, values in parse_qs(came_back.query).items()}
+    assert view["layers"] == "district,cameras,events" and view["window"] == "7d"
+    assert [float(view[k]) for k in ("z", "lat", "lng")] == [15, 41.79, 123.46]
+    assert _overlay_checkbox(page, "视频监控 Cameras").is_checked()
+    assert page.locator("input[value='7d']").is_checked()
+
+
+def test_the_legend_names_what_the_colours_mean(demo_server, page):
+    sign_in_demo(page, demo_server, "duty")
+    _open_wall(page, demo_server)
+    legend = page.inner_text(".map-legend")
+    for words in ("事件", "一级", "五级", "视频监控", "在线", "故障", "物联感知", "告警",
+                  "在岗人员", "空闲"):
+        assert words in legend, words
