@@ -19,10 +19,10 @@ LIMIT = 1_048_576  # the default ONEMAP_MAX_BODY_BYTES
 
 
 @pytest.fixture(scope="module")
-def clients(app_server, demo_users):
+def clients(live_server, demo_users):
     signed = {}
     for username in ("duty", "gridworker", "admin"):
-        client = Client(app_server)
+        client = Client(live_server)
         assert client.sign_in(username)[0] == 302, username
         signed[username] = client
     return signed
@@ -70,21 +70,21 @@ def _head(client: Client, path: str, extra: str) -> str:
             f"Cookie: {cookie}\r\nContent-Type: application/json\r\n{extra}\r\n")
 
 
-def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(clients, app_server):
+def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(clients, live_server):
     # only the head goes out: the answer must come without the server waiting for the body
     head = _head(clients["duty"], "/api/events", f"Content-Length: {2 * LIMIT}\r\n")
     status, headers, body = _socket_request(clients["duty"], head)
     assert status == 413
     assert headers["Content-Type"].startswith("application/json")
     assert json.loads(body)["error"].startswith("request body larger than 1048576 bytes / ")
-    with urllib.request.urlopen(app_server + "/healthz", timeout=5) as response:
+    with urllib.request.urlopen(live_server + "/healthz", timeout=5) as response:
         assert response.status == 200
     # just under the limit is read as usual: the view names the overlong title
     body = {"title": "x" * (LIMIT - 1000), "category_code": "E0102", "lon": 0, "lat": 0}
     assert "invalid report" in _refused(_json(clients["duty"], "/api/events", body))
 
 
-def test_a_chunked_body_is_cut_off_at_the_limit(clients, app_server):
+def test_a_chunked_body_is_cut_off_at_the_limit(clients, live_server):
     """No Content-Length: the server reads up to the limit and stops (the body is never
     finished here, so an answer at all shows it did not wait for the rest)."""
     head = _head(clients["duty"], "/api/events", "Transfer-Encoding: chunked\r\n")
@@ -93,5 +93,5 @@ def test_a_chunked_body_is_cut_off_at_the_limit(clients, app_server):
     status, headers, body = _socket_request(clients["duty"], head, chunks)
     assert status == 413, body[:300]
     assert headers["Content-Type"].startswith("application/json")
-    with urllib.request.urlopen(app_server + "/healthz", timeout=5) as response:
+    with urllib.request.urlopen(live_server + "/healthz", timeout=5) as response:
         assert response.status == 200
