@@ -9,7 +9,6 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -222,7 +221,7 @@ def _parse_dates(s: pd.Series) -> Parsed:
     text = text.where(~compact, text.str[:4] + "-" + text.str[4:6] + "-" + text.str[6:8])
     parsed = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
     bad = s.notna() & parsed.isna()
-    today = pd.Timestamp(date.today())
+    today = pd.Timestamp(idcard.china_today())  # the day the register was kept in
     future = parsed.gt(today).fillna(False).astype(bool)
     reasons = pd.Series("not a date (YYYY-MM-DD)", index=s.index, dtype=object)
     reasons = reasons.mask(future, "in the future")

@@ -10,7 +10,7 @@ until an administrator unlocks them (guessing is what enumeration looks like).
 from __future__ import annotations
 
 import json
-from datetime import date
+from onemap.domain.idcard import china_today
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
@@ -80,7 +80,7 @@ def _count_miss(conn, what: str) -> None:
 
 def _masked(record: dict) -> dict:
     out = mask_person({k: v for k, v in record.items() if k not in ("homes", "tags")},
-                      date.today())
+                      china_today())
     out["homes"] = record.get("homes", [])
     out["tags"] = record.get("tags", [])
     return out
@@ -127,7 +127,7 @@ def search():
                details={"query": query, "mode": mode.value, "results": len(found)})
         if not found:
             _count_miss(conn, "person_search")
-    today = date.today()
+    today = china_today()
     return jsonify([mask_person(r, today) for r in found])
 
 

@@ -115,7 +115,7 @@ def test_make_sequence_mapping_ends():
         (("110105", date(1990, 1, 1), "F", -1), "sequence"),
         (("010105", date(1990, 1, 1), "F", 1), "area code"),
         (("11010", date(1990, 1, 1), "F", 1), "area code"),
-        (("110105", date.today() + timedelta(days=1), "F", 1), "future"),
+        (("110105", idcard.china_today() + timedelta(days=1), "F", 1), "future"),
     ],
 )
 def test_make_rejects_bad_input(args, match):
