@@ -121,8 +121,8 @@ def test_a_grid_worker_sees_no_other_community_through_the_map_callback(demo_app
     client = demo_client(demo_app_server, "gridworker")
     west, south, east, north = map(float, district["other_bbox"].split(","))
     payload = {
-        "output": '..{"name":"events","type":"wall-layer"}.data..',
-        "outputs": [{"id": {"name": "events", "type": "wall-layer"}, "property": "data"}],
+        "output": '{"name":"events","type":"wall-layer"}.data',
+        "outputs": {"id": {"name": "events", "type": "wall-layer"}, "property": "data"},
         "inputs": [
             {"id": {"name": "events", "type": "wall-request"}, "property": "data",
              "value": {"view": {"west": west, "south": south, "east": east, "north": north,
@@ -165,12 +165,13 @@ def test_live_poll_is_empty_until_something_changes(demo_app_server, district):
 
 def _card(client: Client, kind: str, object_id: int) -> str:
     """The wall screen's card request for a map click on one feature, as the browser sends it."""
-    from callbacks.wall import CARD_LAYERS
+    from layers.maps import WALL
 
     click = {"type": "Feature", "properties": {"id": object_id}}
-    inputs = [{"id": {"name": name, "type": "wall-layer"}, "property": "clickData",
-               "value": click if name == kind else None} for name in CARD_LAYERS]
-    inputs += [[], [], {"id": "wall-card-close", "property": "n_clicks", "value": 0}]
+    clicks = [{"id": {"name": name, "type": "wall-layer"}, "property": "clickData",
+               "value": click if name == kind else None} for name in WALL.layer_names]
+    inputs = [clicks, {"id": "wall-select", "property": "data", "value": None},
+              {"id": "wall-card-close", "property": "n_clicks", "value": 0}]
     payload = {
         "output": "..wall-card-body.children...wall-card.hidden...wall-map.viewport..",
         "outputs": [{"id": "wall-card-body", "property": "children"},

@@ -208,39 +208,39 @@ def test_exporting_with_a_bad_filter_is_a_400(clients):
 # -- 6. the wall's callbacks --------------------------------------------------------------------
 
 def _layer_call(name: str, value) -> dict:
-    """A viewport layer's request, as the browser sends it (the heatmap also sets hideout)."""
-    props = ("data", "hideout") if name == "heatmap" else ("data",)
-    ids = [f'{{"name":"{name}","type":"wall-layer"}}.{p}' for p in props]
+    """A viewport layer's request, as the map component's browser code sends it."""
+    output = f'{{"name":"{name}","type":"wall-layer"}}.data'
     return {
-        "output": ".." + "...".join(ids) + "..",
-        "outputs": [{"id": {"name": name, "type": "wall-layer"}, "property": p} for p in props],
+        "output": output,
+        "outputs": {"id": {"name": name, "type": "wall-layer"}, "property": "data"},
         "inputs": [{"id": {"name": name, "type": "wall-request"}, "property": "data",
                     "value": value}],
         "changedPropIds": [f'{{"name":"{name}","type":"wall-request"}}.data'], "state": [],
     }
 
 
-def _card_call(kind_or_trigger, click, zoom=15) -> dict:
-    from callbacks.wall import CARD_LAYERS
+def _card_call(trigger: str, value, zoom=15) -> dict:
+    """The map's card: `trigger` is a layer's name (a click on its feature, `value` its
+    clickData) or "select" (the page's selection, `value` the store's data)."""
+    from layers.maps import WALL
 
-    feed, banner = [], []
-    if isinstance(kind_or_trigger, dict):  # a feed or banner item
-        entry = {"id": kind_or_trigger, "property": "n_clicks", "value": 1}
-        (feed if kind_or_trigger["type"] == "wall-feed-item" else banner).append(entry)
-        changed = json.dumps(kind_or_trigger, sort_keys=True, separators=(",", ":"))
-        kind = None
+    clicks = [{"id": {"name": name, "type": "wall-layer"}, "property": "clickData",
+               "value": value if name == trigger else None} for name in WALL.layer_names]
+    if trigger == "select":
+        changed = "wall-select.data"
     else:
-        kind = kind_or_trigger
-        changed = json.dumps({"name": kind, "type": "wall-layer"}, separators=(",", ":"))
-    inputs = [{"id": {"name": name, "type": "wall-layer"}, "property": "clickData",
-               "value": click if name == kind else None} for name in CARD_LAYERS]
-    inputs += [feed, banner, {"id": "wall-card-close", "property": "n_clicks", "value": 0}]
+        changed = json.dumps({"name": trigger, "type": "wall-layer"},
+                             separators=(",", ":")) + ".clickData"
     return {
         "output": "..wall-card-body.children...wall-card.hidden...wall-map.viewport..",
         "outputs": [{"id": "wall-card-body", "property": "children"},
                     {"id": "wall-card", "property": "hidden"},
                     {"id": "wall-map", "property": "viewport"}],
-        "inputs": inputs, "changedPropIds": [changed + (".clickData" if kind else ".n_clicks")],
+        "inputs": [clicks,
+                   {"id": "wall-select", "property": "data",
+                    "value": value if trigger == "select" else None},
+                   {"id": "wall-card-close", "property": "n_clicks", "value": 0}],
+        "changedPropIds": [changed],
         "state": [{"id": "wall-map", "property": "zoom", "value": zoom}],
     }
 
@@ -282,30 +282,36 @@ WALL_CALLS = {
     "view lacks a side": _layer_call("events", {"view": {"west": 1, "zoom": 3}}),
     "zoom out of range": _layer_call("events", {"view": dict(VIEW, zoom=99)}),
     "west past east": _layer_call("events", {"view": dict(VIEW, west=124)}),
-    "window is a list": _layer_call("heatmap", {"view": dict(VIEW, zoom=1), "window": ["1h"]}),
-    "window unknown": _layer_call("heatmap", {"view": VIEW, "window": MARKER}),
+    "options are text": _layer_call("heatmap", {"view": VIEW, "options": MARKER}),
+    "window is a list": _layer_call("heatmap", {"view": dict(VIEW, zoom=1),
+                                                "options": {"window": ["1h"]}}),
+    "window unknown": _layer_call("heatmap", {"view": VIEW, "options": {"window": MARKER}}),
     "clicked feature is text": _card_call("events", MARKER),
     "clicked feature without properties": _card_call("events", {"type": "Feature"}),
     "clicked id is text": _card_call("events", {"properties": {"id": MARKER}}),
     "clicked id past bigint": _card_call("cameras", {"properties": {"id": 10**30}}),
     "clicked id is a boolean": _card_call("cameras", {"properties": {"id": True}}),
-    "feed item id is text": _card_call({"type": "wall-feed-item", "id": MARKER}, None),
-    "banner key is a number": _card_call({"type": "wall-banner-item", "key": 5}, None),
-    "banner key of no kind": _card_call({"type": "wall-banner-item", "key": "x:" + MARKER}, None),
-    "zoom is text": _card_call({"type": "wall-feed-item", "id": 1}, None, zoom=MARKER),
+    "clicked a layer without cards": _card_call("heatmap", {"properties": {"id": 1}}),
+    "selected id is text": _card_call("select", {"kind": "events", "id": MARKER}),
+    "selected kind unknown": _card_call("select", {"kind": MARKER, "id": 1}),
+    "selection is text": _card_call("select", MARKER),
+    "zoom is text": _card_call("select", {"kind": "events", "id": 1}, zoom=MARKER),
     "live is text": _rail_call(MARKER, []),
     "live changes are a number": _rail_call({"changed": 5}, []),
     "banner keys are a dict": {
         "output": "wall-acknowledged.data",
         "outputs": {"id": "wall-acknowledged", "property": "data"},
         "inputs": [{"id": "wall-banner-ack", "property": "n_clicks", "value": 1}],
-        "state": [{"id": "wall-banner-keys", "property": "data", "value": {MARKER: 1}}],
+        "state": [{"id": "wall-banner-keys", "property": "data", "value": {MARKER: 1}},
+                  {"id": "wall-acknowledged", "property": "data", "value": []}],
         "changedPropIds": ["wall-banner-ack.n_clicks"]},
-    "building colour unknown": {
+    # a layer's style (hideout) is the browser's own business: no server callback sets it
+    "building colour": {
         "output": '{"name":"buildings","type":"wall-layer"}.hideout',
         "outputs": {"id": {"name": "buildings", "type": "wall-layer"}, "property": "hideout"},
-        "inputs": [{"id": "wall-building-colour", "property": "value", "value": {"a": MARKER}}],
-        "changedPropIds": ["wall-building-colour.value"], "state": []},
+        "inputs": [{"id": {"name": "colour", "type": "wall-option"}, "property": "value",
+                    "value": {"a": MARKER}}],
+        "changedPropIds": ['{"name":"colour","type":"wall-option"}.value'], "state": []},
     "page search is a number": _pages_call("/wall", 5),
     "page path is a list": _pages_call(["/wall"], ""),
     "inputs of another callback": dict(_layer_call("events", {"view": VIEW}),
@@ -324,13 +330,15 @@ def test_malformed_wall_calls_are_400(clients, name):
 
 @pytest.mark.parametrize("call", [
     _layer_call("events", {"view": VIEW}),
-    _layer_call("heatmap", {"view": VIEW, "window": "7d"}),
+    _layer_call("heatmap", {"view": VIEW, "options": {"window": "7d"}}),
     _card_call("events", {"properties": {"id": 123456789}}),
+    _card_call("select", {"kind": "alarms", "id": 123456789, "at": 1}),
     _rail_call({"token": "t", "changed": ["event"]}, []),
     # acknowledged keys live in the browser's local storage: anything else there is ignored
     _rail_call(None, [{"a": 1}, 5, "event:1"], trigger="wall-acknowledged.data"),
     _pages_call("/wall", "?colour=use&colour=residents&layers=events&layers=x"),
-], ids=["layer", "heatmap", "card", "rail", "odd acknowledged keys", "repeated query keys"])
+], ids=["layer", "heatmap", "card", "selection", "rail", "odd acknowledged keys",
+        "repeated query keys"])
 def test_well_formed_wall_calls_still_answer(clients, call):
     code, _type, body = _json(clients["duty"], "/_dash-update-component", call)
     assert code == 200, body[:500]
