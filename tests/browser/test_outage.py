@@ -248,16 +248,16 @@ def test_a_failed_statement_leaves_no_personal_data_in_any_log(site):
 def test_the_wall_turns_red_while_the_database_is_stopped(site, page):
     sign_in(page, site.base, "duty")
     page.goto(site.base + "/wall")
-    page.wait_for_selector(".wall-status.ok", timeout=15000)
+    page.wait_for_selector(".map-status.ok", timeout=15000)
     site.db("stop")
     try:
-        status = page.wait_for_selector(".wall-status.server-error", timeout=15000)
+        status = page.wait_for_selector(".map-status.server-error", timeout=15000)
         assert "数据库" in status.inner_text()
         colour = page.evaluate(
-            "getComputedStyle(document.querySelector('.wall-status')).backgroundColor")
+            "getComputedStyle(document.querySelector('.map-status')).backgroundColor")
         screenshot(page, "wall-database-stopped")
     finally:
         site.db("start")
     red, green, blue = (int(c) for c in colour.removeprefix("rgb(").rstrip(")").split(","))
     assert red > 150 and green < 100 and blue < 100, colour
-    page.wait_for_selector(".wall-status.ok", timeout=15000)  # and it picks up by itself
+    page.wait_for_selector(".map-status.ok", timeout=15000)  # and it picks up by itself
