@@ -3,8 +3,8 @@
 Measures, against a running OneMap signed in as a duty officer (the whole district):
 
 1. first render of /wall in headless Chromium at 1920x1080: from navigation start until the
-   rail's feed lists events and the events layer has painted pixels on its canvas
-   (`.leaflet-wall-events-pane canvas`); fresh pages in one signed-in context (browser cache
+   rail's feed lists events and the events layer has drawn its first marker (a path in the
+   `.leaflet-layer-events-pane` SVG); fresh pages in one signed-in context (browser cache
    warm), and fresh contexts with the same cookies (browser cache cold);
 2. viewport layer requests, GET /api/layers/<name>?bbox=&zoom=, for a 1920x1080 screen at
    zooms 13, 15 and 17 at viewport centres spread over the district, and a 3840x2160 screen
@@ -345,7 +345,7 @@ def measure_poll(client: Client, polls: int) -> dict:
 
 # Runs in every page before its own scripts: on /wall it records when each Dash callback's
 # answer arrived, the first frame the feed has items, and the first frame (after the events
-# layer's data came) on which the events canvas has painted pixels.
+# layer's data came) on which the events pane holds a marker.
 _PROBE = """
 (() => {
   if (location.pathname !== "/wall") return;
@@ -369,18 +369,8 @@ _PROBE = """
   };
   const eventsIn = () => bench.responses.some(
     (r) => r.data && r.output.includes('"events"') && r.output.includes("wall-layer"));
-  function painted() {
-    for (const canvas of document.querySelectorAll(".leaflet-wall-events-pane canvas")) {
-      if (!canvas.width || !canvas.height) continue;
-      const pixels = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height).data;
-      // markers are at least 10 px across: every 4th pixel of every 4th row finds one
-      for (let y = 0; y < canvas.height; y += 4) {
-        for (let i = y * canvas.width * 4 + 3; i < (y + 1) * canvas.width * 4; i += 16) {
-          if (pixels[i] > 0) return true;
-        }
-      }
-    }
-    return false;
+  function painted() {  // the events pane is SVG: a marker drawn is a path in it
+    return document.querySelector(".leaflet-layer-events-pane path.leaflet-interactive") !== null;
   }
   function check() {
     const now = performance.now();
@@ -551,7 +541,7 @@ def markdown(r: dict) -> str:
         "Warm: a fresh page in the signed-in context (scripts in the browser cache, as when a "
         "wall display reloads); cold: a fresh context with the same cookies (nothing cached). "
         "Rendered = the first animation frame on which `.wall-feed li` exists and the events "
-        "pane's canvas (`.leaflet-wall-events-pane canvas`) has painted pixels, after the "
+        "pane (`.leaflet-layer-events-pane`, SVG) holds a marker, after the "
         "events layer's callback answered; times are `performance.now()` in the page. One "
         f"untimed load first (it took {render['first']['rendered'] / 1000:.2f} s to render).", "",
         *_render_table(render), "",
