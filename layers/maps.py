@@ -54,8 +54,8 @@ class MapSpec:
 
 WALL = MapSpec(
     "wall",
-    layer_names=("heatmap", "buildings", "labels", "places", "cameras", "sensors", "dispatch",
-                 "staff", "events"),
+    layer_names=("heatmap", "buildings", "labels", "enterprises", "places", "cameras",
+                 "sensors", "dispatch", "staff", "events"),
     default_layers=("district", "street", "community", "labels", "heatmap", "sensors",
                     "events"),
 )

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from tests.db.map_layers.world import (
     add_camera,
     add_category,
+    add_enterprise,
     add_event,
     add_place,
     add_sensor,
@@ -21,7 +22,7 @@ from tests.fixtures.hierarchy import insert_building, insert_hierarchy
 def world(conn: Connection) -> dict:
     """The same rows in four grids: a and b share a community, c is in the same street's other
     community, d in the other street. Per grid: a building, a camera, a sensor in alarm and a
-    quiet one, a key place, a member of staff on duty, an open case assigned to them and a
+    quiet one, a key place, an enterprise, a member of staff on duty, an open case assigned to them and a
     closed case."""
     codes = insert_hierarchy(conn)
     a, b, c, d = codes["grid"][0], codes["grid"][1], codes["grid"][2], codes["grid"][4]
@@ -42,6 +43,8 @@ def world(conn: Connection) -> dict:
         w["sensor_ok"][g] = keep(g, "sensors", add_sensor(
             conn, f"S-{tag}-ok", g, point(conn, g, 0.004, 0.004)))
         keep(g, "places", add_place(conn, f"P-{tag}", g, point(conn, g, 0.006, 0.006)))
+        keep(g, "enterprises", add_enterprise(conn, f"Q-{tag}", g,
+                                              point(conn, g, 0.0065, 0.0055)))
         staff = keep(g, "staff", add_staff(conn, f"T-{tag}", g, point(conn, g, 0.007, 0.007)))
         event = keep(g, "events", add_event(conn, f"E-{tag}-open", g, point(conn, g),
                                             state="dispatched", staff=staff))

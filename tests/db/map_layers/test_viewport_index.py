@@ -13,7 +13,7 @@ from tests.db.map_layers.world import point
 
 @pytest.mark.parametrize("name, table", [("buildings", "building"), ("cameras", "camera"),
                                          ("sensors", "sensor"), ("places", "key_place"),
-                                         ("staff", "staff")])
+                                         ("staff", "staff"), ("enterprises", "enterprise")])
 def test_viewport_queries_use_an_index_as_the_app_role(conn, world, name, table):
     """Row-level security must not switch off the spatial index: PostGIS's && is not
     leakproof, so `geom && bbox` under the scope policy scanned the whole table."""

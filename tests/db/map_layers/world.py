@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from onemap.domain import idcard
+from onemap.domain import idcard, uscc
 from sqlalchemy import Connection, text
 
 from tests.fixtures.hierarchy import DISTRICT, grid_box
@@ -84,6 +84,15 @@ def add_place(conn: Connection, code: str, grid: str, where: tuple[float, float]
         "INSERT INTO key_place (code, name, kind, risk_level, grid_code, geom)"
         " VALUES (:c, :n, 'school', 2, :g, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
         {"c": code, "n": f"学校 {code}", "g": grid, "x": where[0], "y": where[1]}).scalar_one()
+
+
+def add_enterprise(conn: Connection, code: str, grid: str, where: tuple[float, float]) -> int:
+    credit_code = uscc.make("9", "1", grid[:6], grid[-8:])  # one per grid
+    return conn.execute(text(
+        "INSERT INTO enterprise (credit_code, name, status, grid_code, geom)"
+        " VALUES (:cc, :n, 'active', :g, ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"),
+        {"cc": credit_code, "n": f"企业 {code}", "g": grid, "x": where[0], "y": where[1]}
+    ).scalar_one()
 
 
 def add_person(conn: Connection, n: int, household: int | None, kind: str = "residence",
