@@ -15,6 +15,7 @@ from tests.fixtures.hierarchy import (
     insert_hierarchy,
     remove_events_and_hierarchy,
 )
+from tests.support.answers import raw, refused, send_json, signed_in_clients
 from tests.support.clients import Client
 from tests.support.dash_calls import audit_table_call
 
@@ -35,34 +36,8 @@ def area(engine, demo_users):
 
 @pytest.fixture(scope="module")
 def clients(app_server, demo_users):
-    signed = {}
-    for username in ("duty", "gridworker", "admin"):
-        client = Client(app_server)
-        assert client.sign_in(username)[0] == 302, username
-        signed[username] = client
-    return signed
+    return signed_in_clients(app_server)
 
-
-def _raw(client: Client, path: str, data: bytes, content_type="application/json",
-         method="POST") -> tuple[int, str, str]:
-    """(status, content type, body) for a body sent byte for byte."""
-    reply = client.send(method, path, data, {"Content-Type": content_type,
-                                             "Origin": client.base})
-    return reply.status, reply.headers.get("Content-Type", ""), reply.text
-
-
-def _json(client: Client, path: str, body) -> tuple[int, str, str]:
-    return _raw(client, path, json.dumps(body).encode())
-
-
-def _refused(answer, status: int = 400) -> str:
-    """The answer is `status` with a bilingual JSON error; returns the error."""
-    code, content_type, body = answer
-    assert code == status, (code, body[:300])
-    assert content_type.startswith("application/json"), (content_type, body[:300])
-    error = json.loads(body)["error"]
-    assert " / " in error, error  # English / 中文
-    return error
 
 
 # -- 2. malformed JSON, on every JSON endpoint ----------------------------------------------
@@ -85,7 +60,7 @@ ENDPOINTS = {
 def _all_refused(client: Client, data_for) -> None:
     for path, body in ENDPOINTS.items():
         data = data_for(body)
-        error = _refused(_raw(client, path, data))
+        error = refused(raw(client, path, data))
         assert MARKER not in error, path
 
 
@@ -141,7 +116,7 @@ def test_nesting_a_thousand_deep(clients):
 def test_a_report_with_a_value_of_the_wrong_type_names_the_field(clients, area, field, value,
                                                                  named):
     body = {"title": "暴露垃圾", "category_code": "E0102", **area, field: value}
-    code, _type, answer = _json(clients["gridworker"], "/api/events", body)
+    code, _type, answer = send_json(clients["gridworker"], "/api/events", body)
     assert code == 400, answer[:300]
     assert set(json.loads(answer)["fields"]) == {named}
 
@@ -150,17 +125,17 @@ def test_a_report_with_a_value_of_the_wrong_type_names_the_field(clients, area, 
 
 def test_an_unknown_action_is_refused_listing_the_actions_without_echoing_it(clients, area):
     worker = clients["gridworker"]
-    code, _type, made = _json(worker, "/api/events",
+    code, _type, made = send_json(worker, "/api/events",
                               {"title": "井盖缺失", "category_code": "E0102", **area})
     assert code == 201, made
     event_id = json.loads(made)["id"]
     action = MARKER + "x" * 50_000
-    code, _type, answer = _json(worker, f"/api/events/{event_id}/transitions",
+    code, _type, answer = send_json(worker, f"/api/events/{event_id}/transitions",
                                 {"action": action})
     assert code == 400, answer[:300]
     assert MARKER not in answer and len(answer) < 1000
     assert json.loads(answer)["fields"]["action"] == f"one of {', '.join(ACTIONS)}"
-    code, _type, answer = _json(worker, f"/api/events/{event_id}/transitions",
+    code, _type, answer = send_json(worker, f"/api/events/{event_id}/transitions",
                                 {"action": "register"})
     assert code == 200, answer  # the case itself was not touched by the refusal
 
@@ -177,7 +152,7 @@ def _audit_call(username=None, since=None, until=None) -> dict:
     {"username": "x" * 100_000 + MARKER}, {"username": {"a": 1}},
 ])
 def test_bad_filters_are_explained_on_the_audit_page(clients, filters):
-    code, _type, body = _json(clients["admin"], "/_dash-update-component",
+    code, _type, body = send_json(clients["admin"], "/_dash-update-component",
                               _audit_call(**filters))
     assert code == 200, body[:300]
     shown = json.dumps(json.loads(body)["response"], ensure_ascii=False)
@@ -186,7 +161,7 @@ def test_bad_filters_are_explained_on_the_audit_page(clients, filters):
 
 
 def test_good_filters_still_search(clients):
-    code, _type, body = _json(clients["admin"], "/_dash-update-component",
+    code, _type, body = send_json(clients["admin"], "/_dash-update-component",
                               _audit_call(username="duty", since="2026-01-01",
                                           until="2026-12-31"))
     assert code == 200 and "audit-error" not in body and "Newest" in body
@@ -202,7 +177,7 @@ def test_exporting_with_a_bad_filter_is_a_400(clients):
                   {"id": "audit-until", "property": "value", "value": None}],
         "changedPropIds": ["audit-export.n_clicks"],
     }
-    assert "YYYY-MM-DD" in _refused(_json(clients["admin"], "/_dash-update-component", call))
+    assert "YYYY-MM-DD" in refused(send_json(clients["admin"], "/_dash-update-component", call))
 
 
 # -- 6. the wall's callbacks --------------------------------------------------------------------
@@ -324,7 +299,7 @@ WALL_CALLS = {
 
 @pytest.mark.parametrize("name", list(WALL_CALLS))
 def test_malformed_wall_calls_are_400(clients, name):
-    error = _refused(_json(clients["duty"], "/_dash-update-component", WALL_CALLS[name]))
+    error = refused(send_json(clients["duty"], "/_dash-update-component", WALL_CALLS[name]))
     assert MARKER not in error
 
 
@@ -340,5 +315,5 @@ def test_malformed_wall_calls_are_400(clients, name):
 ], ids=["layer", "heatmap", "card", "selection", "rail", "odd acknowledged keys",
         "repeated query keys"])
 def test_well_formed_wall_calls_still_answer(clients, call):
-    code, _type, body = _json(clients["duty"], "/_dash-update-component", call)
+    code, _type, body = send_json(clients["duty"], "/_dash-update-component", call)
     assert code == 200, body[:500]

@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from tests.support.answers import refused, send_json, signed_in_clients
 from tests.support.clients import Client
 
 LIMIT = 1_048_576  # the default ONEMAP_MAX_BODY_BYTES
@@ -20,34 +21,8 @@ LIMIT = 1_048_576  # the default ONEMAP_MAX_BODY_BYTES
 
 @pytest.fixture(scope="module")
 def clients(live_server, demo_users):
-    signed = {}
-    for username in ("duty", "gridworker", "admin"):
-        client = Client(live_server)
-        assert client.sign_in(username)[0] == 302, username
-        signed[username] = client
-    return signed
+    return signed_in_clients(live_server)
 
-
-def _raw(client: Client, path: str, data: bytes, content_type="application/json",
-         method="POST") -> tuple[int, str, str]:
-    """(status, content type, body) for a body sent byte for byte."""
-    reply = client.send(method, path, data, {"Content-Type": content_type,
-                                             "Origin": client.base})
-    return reply.status, reply.headers.get("Content-Type", ""), reply.text
-
-
-def _json(client: Client, path: str, body) -> tuple[int, str, str]:
-    return _raw(client, path, json.dumps(body).encode())
-
-
-def _refused(answer, status: int = 400) -> str:
-    """The answer is `status` with a bilingual JSON error; returns the error."""
-    code, content_type, body = answer
-    assert code == status, (code, body[:300])
-    assert content_type.startswith("application/json"), (content_type, body[:300])
-    error = json.loads(body)["error"]
-    assert " / " in error, error  # English / 中文
-    return error
 
 
 # -- 1. the body limit ----------------------------------------------------------------------
@@ -81,7 +56,7 @@ def test_a_body_announced_over_the_limit_is_refused_before_it_is_sent(clients, l
         assert response.status == 200
     # just under the limit is read as usual: the view names the overlong title
     body = {"title": "x" * (LIMIT - 1000), "category_code": "E0102", "lon": 0, "lat": 0}
-    assert "invalid report" in _refused(_json(clients["duty"], "/api/events", body))
+    assert "invalid report" in refused(send_json(clients["duty"], "/api/events", body))
 
 
 def test_a_chunked_body_is_cut_off_at_the_limit(clients, live_server):

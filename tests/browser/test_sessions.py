@@ -8,22 +8,14 @@ from __future__ import annotations
 import time
 
 
-from tests.support.clients import Client
+from tests.support.clients import Client, probe, signed_in_browser
 from tests.support.users import FRESH_USER_PASSWORD
 from tests.support.serving import serving
 
-PROBE = "/api/layers"  # any signed-in endpoint; 200 signed in, 401 not
 
-
-def _signed_in(base: str, username: str, agent: str = "test-browser/1") -> Client:
-    client = Client(base, agent)
-    assert client.sign_in(username, FRESH_USER_PASSWORD)[0] == 302
-    assert _status(client) == 200
-    return client
-
-
-def _status(client: Client, path: str = PROBE) -> int:
-    return client.request("GET", path)[0]
+def _fresh(base: str, username: str, **agent) -> Client:
+    """The test's own user, signed in from a browser of its own."""
+    return signed_in_browser(base, username, FRESH_USER_PASSWORD, **agent)
 
 
 def test_polling_does_not_keep_a_session_past_its_absolute_lifetime(cli_env, db_url,
@@ -31,15 +23,15 @@ def test_polling_does_not_keep_a_session_past_its_absolute_lifetime(cli_env, db_
     env = dict(cli_env, ONEMAP_SESSION_MAX_HOURS=str(4 / 3600),  # 4 seconds
                ONEMAP_LOGIN_RATE_LIMIT="1000 per minute")
     with serving(env) as base:
-        client = _signed_in(base, fresh_user)
+        client = _fresh(base, fresh_user)
         started = time.monotonic()
         statuses = []
         while time.monotonic() - started < 7:  # the wall's poll, every half second
-            statuses.append(_status(client, "/api/live?since="))
+            statuses.append(probe(client, "/api/live?since="))
             time.sleep(0.5)
         assert statuses[0] in (200, 204)
         assert statuses[-1] == 401
-        assert _status(client) == 401
+        assert probe(client) == 401
 
 
 def test_sign_in_attempts_are_limited_across_two_workers(cli_env, fresh_user):

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 import pytest
 
-from tests.browser.conftest import screenshot, sign_in_demo
+from tests.browser.conftest import painted_pixels, screenshot, sign_in_demo
 from tests.support.users import DEMO_PASSWORDS
 
 pytestmark = pytest.mark.browser
@@ -60,6 +60,10 @@ def test_wall_screen_draws_its_layers_without_console_errors(demo_server, page):
     assert page.title() == "OneMap 一张图 · 指挥大屏"
     assert _drawn(page, EVENTS) > 20
     assert _drawn(page, ".leaflet-boundary-district-pane path") >= 1
+    # the heatmap is one blurred surface in its own pane, under everything else
+    page.wait_for_selector(".leaflet-layer-heat-pane canvas.leaflet-heatmap-layer",
+                           state="attached")
+    assert painted_pixels(page, ".leaflet-layer-heat-pane canvas") > 5000
     assert page.locator(".unit-label").count() >= 5  # street names at the district's zoom
     for counter in ("reported", "working", "overdue", "alarms", "cameras"):
         assert page.inner_text(f"#wall-count-{counter}") != "–", counter
@@ -222,6 +226,11 @@ def test_a_click_on_a_camera_under_the_events_layer_opens_its_card(demo_server, 
     page.mouse.click(x, y)
     page.wait_for_selector("#wall-card:not([hidden]) .card-kind")
     assert page.inner_text("#wall-card .card-kind") == "视频监控 Camera"
+    # the open card leaves the map's options and legend in view
+    card = page.locator("#wall-card").bounding_box()
+    for other in (".map-options", ".map-legend"):
+        box = page.locator(other).bounding_box()
+        assert card["y"] + card["height"] <= box["y"] or box["y"] + box["height"] <= card["y"]
     assert page.console_errors == []
 
 

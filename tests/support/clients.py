@@ -157,3 +157,20 @@ def signed_in(target, username: str, password: str | None = None, **options) -> 
 def demo_client(target, username: str, **options) -> Client:
     """A client signed in as one of the demo users."""
     return signed_in(target, username, DEMO_PASSWORDS[username], **options)
+
+
+PROBE = "/api/layers"  # any signed-in endpoint: 200 signed in, 401 not
+
+
+def probe(client: Client, path: str = PROBE) -> int:
+    """The status a signed-in endpoint answers this client."""
+    return client.request("GET", path)[0]
+
+
+def signed_in_browser(target, username: str, password: str,
+                      agent: str = "test-browser/1") -> Client:
+    """A client that signed in from a browser of its own (sessions are bound to it) and is in."""
+    client = Client(target, agent)
+    assert client.sign_in(username, password)[0] == 302
+    assert probe(client) == 200
+    return client
