@@ -134,6 +134,24 @@ class Settings(BaseSettings):
     live_poll_seconds: float = Field(
         default=1.5, description="How often an open screen asks whether anything changed."
     )
+    office_hours: str = Field(
+        default="08:30-12:00,13:30-17:30",
+        description="Office hours of a working day (Asia/Shanghai), on which time limits in "
+        "working hours and working days are counted.",
+    )
+    calendar_overrides: Path | None = Field(
+        default=None,
+        description="CSV of the district's own days off and days on (date,kind,note), winning "
+        "over the State Council's notices; unset: geodata/reference/calendar_overrides.csv.",
+    )
+
+    @field_validator("office_hours")
+    @classmethod
+    def _office_hours_read(cls, value: str) -> str:
+        from onemap.domain.working_calendar import WorkingCalendar, parse_office_hours
+
+        WorkingCalendar(periods=parse_office_hours(value))  # in order, each ending after start
+        return value
 
     @field_validator("basemap")
     @classmethod
