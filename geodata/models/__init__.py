@@ -5,7 +5,7 @@ from .admin import Community, District, Grid, Piece, Street
 from .base import SRID, Base
 from .derived import BuildingStat, LiveClock
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
-from .events import Event, EventCategory, EventHistory
+from .events import Event, EventCategory, EventHistory, EventStageLimit
 from .housing import Building, Floor, Household, Unit
 from .people import Person, PersonHousehold, PersonSensitiveTag, PersonTag, TagKind
 from .places import Enterprise, KeyPlace
@@ -14,7 +14,7 @@ from .staff import Department, Staff
 __all__ = [
     "SRID", "Base", "AppUser", "AuditLog", "Role", "Community", "District", "Grid", "Piece",
     "Street", "Camera", "Sensor", "SensorAlarm", "SensorReading", "Event", "EventCategory",
-    "EventHistory", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
+    "EventHistory", "EventStageLimit", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
     "BuildingStat", "LiveClock", "RateCounter", "WebSession",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from geoalchemy2 import WKBElement
 from sqlalchemy import (
@@ -10,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Numeric,
     SmallInteger,
     String,
     Text,
@@ -39,6 +41,22 @@ class EventCategory(Base):
     name_zh: Mapped[str] = mapped_column(String(64))
     name_en: Mapped[str | None] = mapped_column(String(128))
     default_level: Mapped[int] = mapped_column(SmallInteger, server_default="4")
+    # its handling limit (migration 0009); none: the handle stage's (EventStageLimit)
+    time_limit: Mapped[Decimal | None] = mapped_column(Numeric)
+    time_limit_unit: Mapped[str] = mapped_column(Text, server_default="working_hours")
+
+
+class EventStageLimit(Base):
+    """The time limit of one stage of the loop (register, dispatch, handle, verify, close), in
+    one of onemap.domain.working_calendar.UNITS; configuration a district edits."""
+
+    __tablename__ = "event_stage_limit"
+
+    stage: Mapped[str] = mapped_column(Text, primary_key=True)
+    name_zh: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str] = mapped_column(Text)
+    amount: Mapped[Decimal] = mapped_column(Numeric)
+    unit: Mapped[str] = mapped_column(Text)
 
 
 class Event(Base):
@@ -88,7 +106,10 @@ class Event(Base):
     handled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # of its stage
+    stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # shelved
+    overran: Mapped[bool] = mapped_column(server_default=text("false"))  # a stage ran late
     department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
     assigned_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="SET NULL"), index=True

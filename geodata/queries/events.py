@@ -8,11 +8,19 @@ reporter's scope (WITH CHECK), so nobody files events into another community.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
 from onemap.domain.intake import EventReport
+from onemap.domain.working_calendar import (
+    TimeLimit,
+    counts_in_working_time,
+    due_at,
+    resumed_due,
+)
 
 # the sender is the session's user (a trigger stamps reported_by_user_id from it)
 _EXISTING = """
@@ -31,11 +39,23 @@ _CATEGORY = "SELECT default_level FROM onemap.event_category WHERE code = :code"
 
 _INSERT = """
 INSERT INTO onemap.event (id, code, title, description, category_code, level, channel,
-  external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at, geom)
-VALUES (:id, 'AJ' || to_char(now(), 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
+  external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at,
+  stage_started_at, due_at, geom)
+VALUES (:id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
   :description, :category, :level, :channel, :ref, 'reported', :address, :grid, :reporter_name,
-  :reporter_phone, now(), ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-RETURNING id, code, state, grid_code
+  :reporter_phone, :now, :now, :due, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+RETURNING id, code, state, grid_code, due_at
+"""
+
+# a stage's limit; for handling, the category's own when it has one
+_STAGE_LIMIT = """
+SELECT CASE WHEN s.stage = 'handle' AND c.time_limit IS NOT NULL THEN c.time_limit
+            ELSE s.amount END AS amount,
+       CASE WHEN s.stage = 'handle' AND c.time_limit IS NOT NULL THEN c.time_limit_unit
+            ELSE s.unit END AS unit
+  FROM onemap.event_stage_limit s
+  LEFT JOIN onemap.event_category c ON c.code = :category
+ WHERE s.stage = :stage
 """
 
 _HISTORY = """
@@ -62,8 +82,29 @@ def existing(conn: Connection, channel: str, external_ref: str | None) -> dict |
     return dict(found) if found else None
 
 
-def register(conn: Connection, report: EventReport, user_id: int | None) -> dict:
-    """Insert the event (state 'reported') and its first history row; returns id, code, grid."""
+def clock(conn: Connection) -> datetime:
+    """The transaction's time: one moment for every stamp and limit of one change."""
+    return conn.execute(text("SELECT now()")).scalar_one()
+
+
+def stage_limit(conn: Connection, stage: str, category: str) -> TimeLimit | None:
+    """The limit of `stage` for a case of `category` (None when the district set none)."""
+    row = conn.execute(text(_STAGE_LIMIT), {"stage": stage, "category": category}).one_or_none()
+    return TimeLimit(float(row.amount), row.unit) if row else None
+
+
+def stage_due(conn: Connection, stage: str, category: str, level: int,
+              start: datetime) -> datetime | None:
+    """When `stage`, started at `start`, runs out of time on the working calendar."""
+    limit = stage_limit(conn, stage, category)
+    return due_at(working_calendar(), start, limit, level) if limit else None
+
+
+def register(conn: Connection, report: EventReport, user_id: int | None,
+             now: datetime | None = None) -> dict:
+    """Insert the event (state 'reported', its registration stage's limit running) and its
+    first history row; returns id, code, grid and due time. `now`: the transaction's time
+    unless a test injects one."""
     default_level = conn.execute(text(_CATEGORY), {"code": report.category_code}).scalar()
     if default_level is None:
         raise UnknownCategory(report.category_code)
@@ -72,9 +113,12 @@ def register(conn: Connection, report: EventReport, user_id: int | None) -> dict
         raise OutsideEveryGrid(f"{report.lon:.6f}, {report.lat:.6f}")
     event_id = conn.execute(text(
         "SELECT nextval(pg_get_serial_sequence('onemap.event', 'id'))")).scalar_one()
+    now = now or clock(conn)
+    level = report.level or default_level
     row = conn.execute(text(_INSERT), {
         "id": event_id, "title": report.title, "description": report.description,
-        "category": report.category_code, "level": report.level or default_level,
+        "category": report.category_code, "level": level, "now": now,
+        "due": stage_due(conn, "register", report.category_code, level, now),
         "channel": report.channel, "ref": report.external_ref, "address": report.address,
         "grid": grid, "reporter_name": report.reporter_name,
         "reporter_phone": report.reporter_phone, "lon": report.lon, "lat": report.lat,
@@ -85,16 +129,20 @@ def register(conn: Connection, report: EventReport, user_id: int | None) -> dict
 
 
 _CURRENT = """
-SELECT id, state, onemap.event_is_overdue(state, due_at) AS overdue FROM onemap.event
+SELECT id, state, level, category_code, due_at, paused_at, overran,
+       coalesce(onemap.event_is_active(state) AND due_at < :now, false) AS overdue
+  FROM onemap.event
  WHERE id = :id FOR UPDATE
 """
 
 _STAFF_IN_SCOPE = "SELECT id FROM onemap.staff WHERE id = :id"
 
 _MOVE = """
-UPDATE onemap.event SET state = :to_state, updated_at = now(){stamp}{staff}{returned}{closure}
+UPDATE onemap.event SET state = :to_state, updated_at = :now, due_at = :due,
+       stage_started_at = coalesce(:stage_started, stage_started_at), paused_at = :paused,
+       overran = overran OR :late{stamp}{staff}{returned}{closure}
  WHERE id = :id
-RETURNING id, code, state
+RETURNING id, code, state, due_at
 """
 
 _MOVED = """
@@ -112,32 +160,96 @@ class NoSuchStaff(LookupError):
     """The staff member does not exist, or lies outside the caller's scope."""
 
 
+def _limits_after(conn: Connection, current: dict, action: lifecycle.Action,
+                  now: datetime) -> dict:
+    """due_at, stage_started_at and paused_at once `action` has moved the case at `now`."""
+    due, paused = current["due_at"], current["paused_at"]
+    stage = lifecycle.starts_stage(action, current["state"])
+    if stage is not None:
+        due = stage_due(conn, stage, current["category_code"], current["level"], now)
+        return {"due": due, "stage_started": now, "paused": None}
+    if action.name == "suspend":
+        return {"due": due, "stage_started": None, "paused": now}
+    if action.name == "resume" and due is not None and paused is not None:
+        limit = stage_limit(conn, "handle", current["category_code"])
+        working = limit is not None and counts_in_working_time(limit, current["level"])
+        due = resumed_due(working_calendar(), paused, due, now, working)
+        return {"due": due, "stage_started": None, "paused": None}
+    return {"due": due, "stage_started": None, "paused": paused}
+
+
+def _locked(conn: Connection, event_id: int, now: datetime) -> dict:
+    current = conn.execute(text(_CURRENT), {"id": event_id, "now": now}).mappings()
+    found = current.one_or_none()
+    if found is None:
+        raise NoSuchEvent(event_id)
+    return dict(found)
+
+
 def transition(conn: Connection, event_id: int, action_name: str, user_id: int | None,
-               note: str | None = None, staff_id: int | None = None) -> dict:
-    """Move one event along the loop, with its history row, in the caller's transaction.
+               note: str | None = None, staff_id: int | None = None,
+               now: datetime | None = None) -> dict:
+    """Move one event along the loop, with its history row, in the caller's transaction; a
+    new stage starts its time limit on the working calendar, a shelved case's stands still.
 
     The row is locked first, so two officers acting on one case at once go one after the
-    other and the second sees the state the first left."""
-    current = conn.execute(text(_CURRENT), {"id": event_id}).mappings().one_or_none()
-    if current is None:
-        raise NoSuchEvent(event_id)
+    other and the second sees the state the first left. `now`: the transaction's time unless
+    a test injects one."""
+    now = now or clock(conn)
+    current = _locked(conn, event_id, now)
     action = lifecycle.plan(current["state"], action_name, staff_id)
     if action.needs_staff:
         if conn.execute(text(_STAFF_IN_SCOPE), {"id": staff_id}).scalar() is None:
             raise NoSuchStaff(staff_id)
+    limits = _limits_after(conn, current, action, now)
     sql = _MOVE.format(
-        stamp=f", {action.stamps} = now()" if action.stamps else "",
+        stamp=f", {action.stamps} = :now" if action.stamps else "",
         staff=", assigned_staff_id = :staff_id" if action.needs_staff else "",
         returned=", returned_count = returned_count + 1" if action.name == "return" else "",
         closure=", closure_kind = :closure" if action.name == "close" else "",
     )
     moved = conn.execute(text(sql), {
-        "id": event_id, "to_state": action.to_state, "staff_id": staff_id,
-        "closure": lifecycle.closure_kind(current["overdue"]),
+        "id": event_id, "to_state": action.to_state, "staff_id": staff_id, "now": now,
+        "late": current["overdue"],  # the stage it leaves ran past its limit
+        "closure": lifecycle.closure_kind(current["overdue"] or current["overran"]), **limits,
     }).mappings().one()
+    data = {"staff_id": staff_id} if staff_id is not None else {}
+    if moved["due_at"] != current["due_at"]:
+        data["due_at"] = moved["due_at"].isoformat() if moved["due_at"] else None
     conn.execute(text(_MOVED), {
         "event_id": event_id, "action": action.name, "from_state": current["state"],
         "to_state": action.to_state, "user_id": user_id, "note": note,
-        "data": json.dumps({"staff_id": staff_id}) if staff_id is not None else None,
+        "data": json.dumps(data) if data else None,
     })
     return {**dict(moved), "from_state": current["state"], "action": action.name}
+
+
+class NotExtendable(ValueError):
+    """Only a case being handled gets more time; the message says why not this one."""
+
+
+_EXTEND = """
+UPDATE onemap.event SET due_at = :due, extended = true, updated_at = :now WHERE id = :id
+RETURNING id, code, state, due_at
+"""
+
+
+def extend(conn: Connection, event_id: int, extra: TimeLimit, user_id: int | None,
+           note: str, now: datetime | None = None) -> dict:
+    """延期: move a handled case's limit on by `extra`, counted from its current limit on the
+    working calendar (on the clock for emergencies); recorded in its history."""
+    now = now or clock(conn)
+    current = _locked(conn, event_id, now)
+    if current["state"] not in lifecycle.EXTENDABLE_STATES or current["due_at"] is None:
+        raise NotExtendable(f"a case that is {current['state']} has no handling limit to extend;"
+                            f" only {', '.join(lifecycle.EXTENDABLE_STATES)} cases")
+    due = due_at(working_calendar(), current["due_at"], extra, current["level"])
+    moved = conn.execute(text(_EXTEND), {"id": event_id, "due": due, "now": now}).mappings()
+    moved = dict(moved.one())
+    conn.execute(text(_MOVED), {
+        "event_id": event_id, "action": "extend", "from_state": current["state"],
+        "to_state": current["state"], "user_id": user_id, "note": note,
+        "data": json.dumps({"amount": extra.amount, "unit": extra.unit,
+                            "from": current["due_at"].isoformat(), "due_at": due.isoformat()}),
+    })
+    return {**moved, "from_due_at": current["due_at"]}

@@ -49,6 +49,29 @@ IN_HAND_STATES = ("dispatched", "handling", "handled", "verified")  # sent out, 
 WITH_STAFF_STATES = ("dispatched", "handling")  # a member of staff has the case now
 
 
+# Each state's stage, whose time limit runs while the case is in it (migration 0009:
+# event_stage_limit; the category's own limit for handling). Shelved cases are in none.
+STAGES = ("register", "dispatch", "handle", "verify", "close")
+STAGE_OF_STATE = {"reported": "register", "registered": "dispatch", "dispatched": "handle",
+                  "handling": "handle", "handled": "verify", "verified": "close"}
+EXTENDABLE_STATES = ("dispatched", "handling")  # 延期: more time to handle, with approval
+
+
+def starts_stage(action: Action, from_state: str) -> str | None:
+    """The stage whose limit starts counting when `action` moves a case out of `from_state`;
+    None when the case stays in its stage (accepting the dispatch), pauses or resumes (its
+    clock stops and goes on: see working_calendar.resumed_due) or leaves the loop. A case
+    returned for rework starts handling afresh."""
+    if action.name in ("suspend", "resume"):
+        return None
+    stage = STAGE_OF_STATE.get(action.to_state)
+    if stage is None:
+        return None
+    if action.name == "return" or stage != STAGE_OF_STATE.get(from_state):
+        return stage
+    return None
+
+
 def is_open(state: str) -> bool:
     """Not closed and not rejected (shelved cases are open)."""
     return state not in FINISHED_STATES

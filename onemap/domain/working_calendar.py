@@ -139,6 +139,16 @@ def due_at(calendar: WorkingCalendar, start: datetime, limit: TimeLimit,
     return calendar.add_working_time(start, calendar.day_length * limit.amount)
 
 
+def resumed_due(calendar: WorkingCalendar, paused_at: datetime, due: datetime,
+                resumed_at: datetime, working: bool) -> datetime:
+    """A shelved (挂账) case's limit, moved on by the time its clock stood still: what was left
+    at the pause is left at the resumption."""
+    if working:
+        left = calendar.working_time_between(paused_at, due)
+        return calendar.add_working_time(resumed_at, left)
+    return resumed_at + (due - paused_at)
+
+
 def used_share(calendar: WorkingCalendar, start: datetime, due: datetime, now: datetime,
                working: bool) -> float:
     """How much of the time from `start` to `due` has gone by at `now` (1.0 at `due`), in

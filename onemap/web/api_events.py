@@ -19,6 +19,7 @@ from geodata.scope import scoped
 from onemap.domain.roles import Capability
 from onemap.domain import lifecycle
 from onemap.domain.intake import InvalidReport, parse_report
+from onemap.domain.working_calendar import UNITS, TimeLimit
 
 from .auth import audit_request, current_scope, requires
 from .errors import (
@@ -102,5 +103,44 @@ def move(event_id: int):
     except events.NoSuchStaff:
         raise InvalidRequest(fields={"staff_id": "no such staff member in your area"}) from None
     except lifecycle.TransitionRefused as exc:
+        raise Conflict(en=str(exc)) from None
+    return jsonify(moved), 200
+
+
+MAX_EXTENSION = 1000  # in any unit: a larger one is a typing error, not an extension
+
+
+def _extension(body) -> tuple[TimeLimit, str]:
+    """The extension asked for, or 400 naming the fields that are wrong."""
+    if not isinstance(body, dict):
+        raise InvalidRequest(fields={"body": "a JSON object"})
+    amount, unit, note = body.get("amount"), body.get("unit"), body.get("note")
+    errors = {}
+    if (isinstance(amount, bool) or not isinstance(amount, (int, float))
+            or not 0 < amount <= MAX_EXTENSION):
+        errors["amount"] = f"a number more than 0 and at most {MAX_EXTENSION}"
+    if unit not in UNITS:
+        errors["unit"] = f"one of {', '.join(UNITS)}"
+    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
+        errors["note"] = "the reason, 1 to 2000 characters"
+    if errors:
+        raise InvalidRequest(fields=errors)
+    return TimeLimit(float(amount), unit), note.strip()
+
+
+@api.post("/<int:event_id>/extension")
+@requires(Capability.APPROVE_EXTENSION)
+def extend(event_id: int):
+    """延期: {"amount", "unit", "note"}; 200 with the new due_at, 409 for a case not in hand."""
+    extra, note = _extension(request.get_json(silent=True))
+    try:
+        with scoped(current_scope()) as conn:
+            moved = events.extend(conn, event_id, extra, current_user.user.id, note)
+            audit_request(conn, "event_extend", object_kind="event", object_id=str(event_id),
+                          details={"amount": extra.amount, "unit": extra.unit,
+                                   "due_at": moved["due_at"].isoformat()})
+    except events.NoSuchEvent:
+        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
+    except events.NotExtendable as exc:
         raise Conflict(en=str(exc)) from None
     return jsonify(moved), 200

@@ -116,3 +116,30 @@ def test_a_step_reaches_open_screens(demo_app_server, case):
     assert _post(duty, f"/api/events/{case['id']}/transitions", {"action": "register"})[0] == 200
     status, _h, body, _ = duty.request("GET", f"/api/live?since={token}")
     assert status == 200 and "event" in json.loads(body)["changed"]
+
+
+def test_an_extension_needs_a_duty_officer_a_reason_and_a_case_in_hand(demo_app_server, case):
+    duty = demo_client(demo_app_server, "duty")
+    worker = demo_client(demo_app_server, "gridworker")
+    path = f"/api/events/{case['id']}/extension"
+    body = {"amount": 2, "unit": "working_hours", "note": "等待配件 waiting for a part"}
+    status, answer = _post(duty, path, body)
+    assert status == 409, answer  # only reported: nothing in hand to extend
+    for action, staff in (("register", None), ("dispatch", case["staff"])):
+        status, moved = _post(duty, f"/api/events/{case['id']}/transitions",
+                              {"action": action, **({"staff_id": staff} if staff else {})})
+        assert status == 200, moved
+    assert _post(worker, path, body)[0] == 403  # a worker cannot give themself more time
+    status, answer = _post(duty, path, {"amount": -1, "unit": "weeks", "note": " "})
+    assert status == 400 and set(answer["fields"]) == {"amount", "unit", "note"}
+    with psycopg.connect(case["url"]) as conn:
+        before = conn.execute("SELECT due_at FROM onemap.event WHERE id = %s",
+                              (case["id"],)).fetchone()[0]
+    status, extended = _post(duty, path, body)
+    assert status == 200, extended
+    with psycopg.connect(case["url"]) as conn:
+        after, flagged = conn.execute("SELECT due_at, extended FROM onemap.event WHERE id = %s",
+                                      (case["id"],)).fetchone()
+        audited = conn.execute("SELECT count(*) FROM onemap.audit_log WHERE action ="
+                               " 'event_extend' AND object_id = %s", (str(case["id"]),)).fetchone()
+    assert after > before and flagged and audited == (1,)

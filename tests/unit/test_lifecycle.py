@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from onemap.domain.vocab import EVENT_STATES
+from onemap.domain import lifecycle
 from onemap.domain.lifecycle import ACTIONS, TransitionRefused, closure_kind, plan
 
 
@@ -55,3 +56,25 @@ def test_an_unknown_action_is_not_repeated_back():
 
 def test_closure_kind_follows_the_time_limit():
     assert closure_kind(False) == "normal" and closure_kind(True) == "overdue"
+
+
+@pytest.mark.parametrize("from_state, action, stage", [
+    ("reported", "register", "dispatch"),
+    ("registered", "dispatch", "handle"),
+    ("dispatched", "accept", None),  # still handling: the dispatch's limit stands
+    ("handling", "report_back", "verify"),
+    ("handled", "return", "handle"),  # rework starts handling afresh
+    ("handled", "verify", "close"),
+    ("verified", "close", None),
+    ("reported", "reject", None),
+    ("handling", "suspend", None),
+    ("suspended", "resume", None),  # its clock goes on where it stopped
+])
+def test_which_action_starts_a_stage(from_state, action, stage):
+    assert lifecycle.starts_stage(lifecycle.ACTIONS[action], from_state) == stage
+
+
+def test_every_open_state_but_shelved_has_a_stage():
+    assert set(lifecycle.STAGE_OF_STATE) == {
+        s for s in lifecycle.STATES if lifecycle.is_active(s)}
+    assert set(lifecycle.STAGE_OF_STATE.values()) == set(lifecycle.STAGES)
