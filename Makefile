@@ -20,8 +20,9 @@ help:
 	@echo "             district the first time (DEMO_SCALE=demo|district), serve :8050"
 	@echo "make test  - install what is missing (also Chromium), run the whole test suite"
 
+# the escalation worker runs beside the server and stops with it
 run: system-packages venv db
-	$(BIN)/onemap serve
+	$(BIN)/onemap worker & worker=$$!; trap "kill $$worker" EXIT; $(BIN)/onemap serve
 
 test: system-packages test-packages venv
 	CI=$${CI:-} $(BIN)/python -m pytest

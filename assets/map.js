@@ -208,7 +208,8 @@
       return L.circleMarker(latlng, {
         pane: hideout(context).pane,
         radius: (p.level <= 2 ? 9 : p.level === 3 ? 7 : 5) * px,
-        color: p.overdue ? "#ff1744" : "#0b1420", weight: (p.overdue ? 3 : 1) * px,
+        color: p.overdue ? "#ff1744" : p.warning ? "#ffd600" : "#0b1420",
+        weight: (p.overdue ? 3 : p.warning ? 2.5 : 1) * px,
         fillColor: colourOf(feature, context, "#90a4ae"), fillOpacity: 0.9,
       });
     },
@@ -273,7 +274,8 @@
       const p = feature.properties, states = hideout(context).states || {};
       tooltip(layer, [
         textElement("div", "tip-title", p.title),
-        textElement("div", "tip-meta", (p.overdue ? "超期 · " : "") + p.level + "级 · " +
+        textElement("div", "tip-meta", (p.overdue ? "超期 · " : p.warning ? "预警 · " : "") +
+                    p.level + "级 · " +
                     (states[p.state] || p.state)),
       ]);
     },

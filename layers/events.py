@@ -14,11 +14,14 @@ LEVEL_PALETTE = Palette("level", {1: "#ff1744", 2: "#ff6d00", 3: "#ffc400", 4: "
                                   5: "#90a4ae"}, EVENT_LEVELS)
 
 EVENTS = Layer(
-    "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "title"),
+    "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "warning", "title"),
     live_topic="event",
     features_sql=f"""
-        SELECT id, level, state, onemap.event_is_overdue(state, due_at)::int AS overdue, title,
-               geom
+        SELECT id, level, state, onemap.event_is_overdue(state, due_at)::int AS overdue,
+               (coalesce(warn_at <= now(), false)
+                AND NOT onemap.event_is_overdue(state, due_at))::int
+                 AS warning,  -- 预警: 80 % of its stage's limit used
+               title, geom
           FROM onemap.event
          WHERE onemap.event_is_active(state)  -- somebody works on it (the open-case index)
            AND geom && {VIEWPORT}

@@ -105,3 +105,37 @@ def test_a_non_postgres_url_is_refused_with_a_clear_message(cli_env):
     result = run(env, "db", "status", check=False)
     assert result.returncode != 0
     assert "ONEMAP_DATABASE_URL must be a PostgreSQL URL" in result.stderr
+
+
+def test_the_worker_escalates_an_overdue_case_once(cli_env, db_url):
+    """`onemap worker --once` is one pass of the escalation job against the embedded cluster;
+    a second pass finds nothing left to do."""
+    with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("INSERT INTO onemap.district (code, name, geom) VALUES ('990001', '测试区',"
+                     " ST_Multi(ST_MakeEnvelope(100, 30, 100.1, 30.1, 4326)))")
+        case = conn.execute(
+            "INSERT INTO onemap.event (code, title, category_code, level, channel, state,"
+            " reported_at, due_at, geom) VALUES ('AJ-WORKER', '井盖缺失', 'C0101', 4,"
+            " 'inspector', 'registered', now() - interval '2 days', now() - interval '1 day',"
+            " ST_SetSRID(ST_MakePoint(100.05, 30.05), 4326)) RETURNING id").fetchone()[0]
+    try:
+        first = run(cli_env, "worker", "--once")
+        assert "escalated 1" in first.stderr + first.stdout
+        second = run(cli_env, "worker", "--once")
+        assert "escalated" not in second.stderr + second.stdout
+        with psycopg.connect(db_url.replace("+psycopg", "")) as conn:
+            tier, steps = conn.execute(
+                "SELECT tier, (SELECT count(*) FROM onemap.event_history h WHERE h.event_id = e.id"
+                " AND h.action = 'escalate') FROM onemap.event e WHERE id = %s",
+                (case,)).fetchone()
+        assert (tier, steps) == ("community", 1)
+    finally:
+        with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
+            conn.execute("ALTER TABLE onemap.event_history DISABLE TRIGGER USER")
+            conn.execute("ALTER TABLE onemap.audit_log DISABLE TRIGGER USER")
+            conn.execute("DELETE FROM onemap.event_history WHERE event_id = %s", (case,))
+            conn.execute("DELETE FROM onemap.audit_log WHERE object_id = %s", (str(case),))
+            conn.execute("ALTER TABLE onemap.event_history ENABLE TRIGGER USER")
+            conn.execute("ALTER TABLE onemap.audit_log ENABLE TRIGGER USER")
+            conn.execute("DELETE FROM onemap.event WHERE id = %s", (case,))
+            conn.execute("DELETE FROM onemap.district WHERE code = '990001'")

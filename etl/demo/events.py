@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from onemap.domain.escalation import initial_tier
+
 from .geo import GridIndex, jitter
 from .names import mobile_numbers, person_names
 
@@ -215,6 +217,7 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     kind = np.where(is_closed & (rng.random(n) < 0.01), "erroneous", kind)
     kind = np.where(is_closed & (rng.random(n) < 0.005), "special", kind)
     events["closure_kind"] = np.where(is_closed, kind, None)
+    events["tier"] = events["level"].map(initial_tier)  # who handles it, by its level
     satisfaction = rng.choice([5, 4, 3, 2, 1], n, p=[0.62, 0.25, 0.07, 0.04, 0.02])
     events["satisfaction"] = np.where(is_closed & public, satisfaction, None)
 

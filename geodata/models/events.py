@@ -23,7 +23,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from onemap.domain.vocab import CATEGORY_KINDS, CHANNELS, CLOSURE_KINDS, EVENT_LEVELS, EVENT_STATES
 from .base import Base, created_at, one_of, point_geom
 
-_STAGES = ("reported_at", "registered_at", "dispatched_at", "handled_at", "verified_at", "closed_at")
+_STAGES = ("reported_at", "registered_at", "dispatched_at", "handled_at", "verified_at",
+           "closed_at")
 
 
 class EventCategory(Base):
@@ -85,6 +86,10 @@ class Event(Base):
               postgresql_where=text("external_ref IS NOT NULL")),
         Index("ix_event_open", "state", "due_at",
               postgresql_where=text("onemap.event_is_open(state)")),
+        Index("ix_event_warn_at", "warn_at",
+              postgresql_where=text("onemap.event_is_active(state) AND urgency IS NULL")),
+        Index("ix_event_due_unmarked", "due_at", postgresql_where=text(
+            "onemap.event_is_active(state) AND urgency IS DISTINCT FROM 'overdue'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,6 +115,9 @@ class Event(Base):
     stage_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     paused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # shelved
     overran: Mapped[bool] = mapped_column(server_default=text("false"))  # a stage ran late
+    tier: Mapped[str] = mapped_column(Text, server_default="grid")  # who handles it
+    warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 80 % used
+    urgency: Mapped[str | None] = mapped_column(Text)  # marked by the job for this stage
     department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
     assigned_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="SET NULL"), index=True

@@ -14,8 +14,10 @@ from sqlalchemy import Connection, text
 
 from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
+from onemap.domain.escalation import initial_tier
 from onemap.domain.intake import EventReport
 from onemap.domain.working_calendar import (
+    WARNING_SHARE,
     TimeLimit,
     counts_in_working_time,
     due_at,
@@ -40,11 +42,11 @@ _CATEGORY = "SELECT default_level FROM onemap.event_category WHERE code = :code"
 _INSERT = """
 INSERT INTO onemap.event (id, code, title, description, category_code, level, channel,
   external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at,
-  stage_started_at, due_at, geom)
+  stage_started_at, due_at, warn_at, tier, geom)
 VALUES (:id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
   :description, :category, :level, :channel, :ref, 'reported', :address, :grid, :reporter_name,
-  :reporter_phone, :now, :now, :due, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-RETURNING id, code, state, grid_code, due_at
+  :reporter_phone, :now, :now, :due, :warn, :tier, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+RETURNING id, code, state, grid_code, due_at, tier
 """
 
 # a stage's limit; for handling, the category's own when it has one
@@ -93,11 +95,16 @@ def stage_limit(conn: Connection, stage: str, category: str) -> TimeLimit | None
     return TimeLimit(float(row.amount), row.unit) if row else None
 
 
-def stage_due(conn: Connection, stage: str, category: str, level: int,
-              start: datetime) -> datetime | None:
-    """When `stage`, started at `start`, runs out of time on the working calendar."""
+def stage_times(conn: Connection, stage: str, category: str, level: int,
+                start: datetime) -> tuple[datetime | None, datetime | None]:
+    """When `stage`, started at `start`, runs out of time on the working calendar, and when
+    80 % of it is used (the warning); (None, None) without a limit."""
     limit = stage_limit(conn, stage, category)
-    return due_at(working_calendar(), start, limit, level) if limit else None
+    if limit is None:
+        return None, None
+    warning = TimeLimit(limit.amount * WARNING_SHARE, limit.unit)
+    return (due_at(working_calendar(), start, limit, level),
+            due_at(working_calendar(), start, warning, level))
 
 
 def register(conn: Connection, report: EventReport, user_id: int | None,
@@ -115,10 +122,11 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
         "SELECT nextval(pg_get_serial_sequence('onemap.event', 'id'))")).scalar_one()
     now = now or clock(conn)
     level = report.level or default_level
+    due, warn = stage_times(conn, "register", report.category_code, level, now)
     row = conn.execute(text(_INSERT), {
         "id": event_id, "title": report.title, "description": report.description,
-        "category": report.category_code, "level": level, "now": now,
-        "due": stage_due(conn, "register", report.category_code, level, now),
+        "category": report.category_code, "level": level, "now": now, "due": due,
+        "warn": warn, "tier": initial_tier(level),
         "channel": report.channel, "ref": report.external_ref, "address": report.address,
         "grid": grid, "reporter_name": report.reporter_name,
         "reporter_phone": report.reporter_phone, "lon": report.lon, "lat": report.lat,
@@ -129,7 +137,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
 
 
 _CURRENT = """
-SELECT id, state, level, category_code, due_at, paused_at, overran,
+SELECT id, state, level, category_code, due_at, warn_at, urgency, paused_at, overran,
        coalesce(onemap.event_is_active(state) AND due_at < :now, false) AS overdue
   FROM onemap.event
  WHERE id = :id FOR UPDATE
@@ -138,9 +146,9 @@ SELECT id, state, level, category_code, due_at, paused_at, overran,
 _STAFF_IN_SCOPE = "SELECT id FROM onemap.staff WHERE id = :id"
 
 _MOVE = """
-UPDATE onemap.event SET state = :to_state, updated_at = :now, due_at = :due,
-       stage_started_at = coalesce(:stage_started, stage_started_at), paused_at = :paused,
-       overran = overran OR :late{stamp}{staff}{returned}{closure}
+UPDATE onemap.event SET state = :to_state, updated_at = :now, due_at = :due, warn_at = :warn,
+       urgency = :urgency, stage_started_at = coalesce(:stage_started, stage_started_at),
+       paused_at = :paused, overran = overran OR :late{stamp}{staff}{returned}{closure}
  WHERE id = :id
 RETURNING id, code, state, due_at
 """
@@ -160,22 +168,38 @@ class NoSuchStaff(LookupError):
     """The staff member does not exist, or lies outside the caller's scope."""
 
 
+def _urgency(now: datetime, warn: datetime | None, due: datetime | None) -> str | None:
+    """What the escalation job would have marked by `now` for these times: a case given more
+    time (resumed, extended) can be warned and escalated again."""
+    if due is not None and due <= now:
+        return "overdue"
+    return "warning" if warn is not None and warn <= now else None
+
+
 def _limits_after(conn: Connection, current: dict, action: lifecycle.Action,
                   now: datetime) -> dict:
-    """due_at, stage_started_at and paused_at once `action` has moved the case at `now`."""
-    due, paused = current["due_at"], current["paused_at"]
+    """due_at, warn_at, urgency, stage_started_at and paused_at once `action` has moved the
+    case at `now`."""
+    due, warn, paused = current["due_at"], current["warn_at"], current["paused_at"]
+    unchanged = {"due": due, "warn": warn, "urgency": current["urgency"],
+                 "stage_started": None, "paused": paused}
     stage = lifecycle.starts_stage(action, current["state"])
     if stage is not None:
-        due = stage_due(conn, stage, current["category_code"], current["level"], now)
-        return {"due": due, "stage_started": now, "paused": None}
+        due, warn = stage_times(conn, stage, current["category_code"], current["level"], now)
+        return {"due": due, "warn": warn, "urgency": None, "stage_started": now, "paused": None}
     if action.name == "suspend":
-        return {"due": due, "stage_started": None, "paused": now}
+        return {**unchanged, "paused": now}
     if action.name == "resume" and due is not None and paused is not None:
         limit = stage_limit(conn, "handle", current["category_code"])
         working = limit is not None and counts_in_working_time(limit, current["level"])
-        due = resumed_due(working_calendar(), paused, due, now, working)
-        return {"due": due, "stage_started": None, "paused": None}
-    return {"due": due, "stage_started": None, "paused": paused}
+        calendar = working_calendar()
+        due = resumed_due(calendar, paused, due, now, working)
+        if warn is not None and warn > paused:  # a warning not reached moves on as well
+            warn = resumed_due(calendar, paused, warn, now, working)
+        return {**unchanged, "due": due, "warn": warn, "paused": None,
+                "urgency": current["urgency"] if current["urgency"] == "overdue"
+                else _urgency(now, warn, due)}
+    return unchanged
 
 
 def _locked(conn: Connection, event_id: int, now: datetime) -> dict:
@@ -229,7 +253,9 @@ class NotExtendable(ValueError):
 
 
 _EXTEND = """
-UPDATE onemap.event SET due_at = :due, extended = true, updated_at = :now WHERE id = :id
+UPDATE onemap.event SET due_at = :due, warn_at = :warn, urgency = :urgency, extended = true,
+       updated_at = :now
+ WHERE id = :id
 RETURNING id, code, state, due_at
 """
 
@@ -243,8 +269,12 @@ def extend(conn: Connection, event_id: int, extra: TimeLimit, user_id: int | Non
     if current["state"] not in lifecycle.EXTENDABLE_STATES or current["due_at"] is None:
         raise NotExtendable(f"a case that is {current['state']} has no handling limit to extend;"
                             f" only {', '.join(lifecycle.EXTENDABLE_STATES)} cases")
-    due = due_at(working_calendar(), current["due_at"], extra, current["level"])
-    moved = conn.execute(text(_EXTEND), {"id": event_id, "due": due, "now": now}).mappings()
+    calendar = working_calendar()
+    due = due_at(calendar, current["due_at"], extra, current["level"])
+    warn = due_at(calendar, current["warn_at"], extra, current["level"]) if current[
+        "warn_at"] else None
+    moved = conn.execute(text(_EXTEND), {"id": event_id, "due": due, "warn": warn, "now": now,
+                                         "urgency": _urgency(now, warn, due)}).mappings()
     moved = dict(moved.one())
     conn.execute(text(_MOVED), {
         "event_id": event_id, "action": "extend", "from_state": current["state"],

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from onemap.settings import get_settings
 
-from . import db, importing, serve, users
+from . import db, importing, serve, users, worker
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(importing.app, name="import")
 app.add_typer(users.app, name="user")
 app.command("serve")(serve.serve)
+app.command("worker")(worker.worker)
 app.command("demo")(demo_command.demo)
 
 

@@ -1,0 +1,41 @@
+"""`onemap worker`: the background jobs (today: warnings and escalation) on a timer.
+
+Any number may run, on one machine or several against one database: each pass acts on each
+case and step once (geodata/escalation.py says how). `make run` starts one beside the server.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import typer
+
+from geodata import escalation
+from geodata.db import get_engine
+
+log = logging.getLogger("onemap.worker")
+
+
+def worker(
+    every: float = typer.Option(60.0, min=1.0, help="Seconds between passes."),
+    once: bool = typer.Option(False, help="One pass, then exit (for cron or a test)."),
+) -> None:
+    """Warn cases at 80 % of a stage's limit and escalate those past it, every minute."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s [%(levelname)s] %(message)s")
+    engine = get_engine()
+    typer.echo(f"OneMap worker: warnings and escalation every {every:g} s")
+    while True:
+        started = time.monotonic()
+        try:
+            with engine.begin() as conn:
+                done = escalation.run_once(conn)
+            if done["warned"] or done["escalated"]:
+                log.info("warned %d, escalated %d", done["warned"], done["escalated"])
+        except Exception as exc:  # the database may be restarting: say so once, try again
+            log.warning("pass failed: %s", type(exc).__name__)
+            if once:
+                raise
+        if once:
+            return
+        time.sleep(max(0.0, every - (time.monotonic() - started)))
