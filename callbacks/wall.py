@@ -56,6 +56,11 @@ def _feed_item(event: dict, now: datetime) -> html.Li:
 _BANNER_KINDS = {"urgent": "紧急事件", "sensor_alarm": "感知告警", "overdue": "事件超期"}
 
 
+def _escalated_to(item: dict) -> list:
+    text = wall_rail.escalated_to(item)  # kept whole in the strip: the title gives way
+    return [html.Span(text, className="banner-tier")] if text else []
+
+
 def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]]:
     """The banner's first items not yet acknowledged, and their keys: what "acknowledge"
     dismisses is what the duty officer has seen, never an item hidden behind "N more"."""
@@ -71,6 +76,7 @@ def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]
             id={"type": "wall-banner-item", "key": item["key"]}, n_clicks=0,
             className=f"banner-item banner-{item['kind']}", title=item["text"],
             children=[html.Span(_BANNER_KINDS[item["kind"]], className="banner-kind"),
+                      *_escalated_to(item),
                       html.Span(item["text"], className="banner-text"),
                       html.Span(item["at"].strftime("%H:%M"), className="banner-time")],
         )

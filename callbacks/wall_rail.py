@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from onemap.domain.escalation import TIER_NAMES
 from onemap.domain.lifecycle import IN_HAND_STATES, NEW_STATES
 
 
@@ -37,3 +38,11 @@ def feed_time(reported_at: datetime, now: datetime) -> str:
     if local.year == today.year:
         return local.strftime("%m-%d")
     return local.strftime("%Y")
+
+
+def escalated_to(item: dict) -> str | None:
+    """"→社区" for an overdue case the escalation job moved up to a community (the banner query
+    gives `tier` only for those); None for anything else."""
+    if item.get("kind") != "overdue" or item.get("tier") not in TIER_NAMES:
+        return None
+    return f"→{TIER_NAMES[item['tier']][0]}"

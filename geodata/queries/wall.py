@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from onemap.domain.escalation import TIER_NAMES
-
 _TODAY = "(date_trunc('day', now() AT TIME ZONE 'Asia/Shanghai') AT TIME ZONE 'Asia/Shanghai')"
 
 _COUNTERS = f"""
@@ -48,25 +46,21 @@ def feed(conn: Connection, limit: int = 30) -> list[dict]:
 # what makes the banner: a level-1/2 case while it is open (an emergency stays until the duty
 # officer acknowledges it, however long ago it came in), a sensor alarm, a case that just ran
 # out of time
-# an overdue case says where it went: "… · 升级至社区" (escalated to the community)
-_ESCALATED_TO = ("CASE e.tier " + " ".join(
-    f"WHEN '{tier}' THEN ' · 升级至{zh}'" for tier, (zh, _en) in TIER_NAMES.items()
-    if tier != "grid") + " ELSE '' END")
-
-_BANNER = f"""
+_BANNER = """
 (SELECT 'event:' || e.id AS key, 'urgent' AS kind, e.id AS event_id, NULL::bigint AS sensor_id,
-        e.title AS text, e.level, e.reported_at AS at, ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng
+        e.title AS text, e.level, e.reported_at AS at, ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng,
+        NULL AS tier
    FROM onemap.event e
   WHERE e.level <= 2 AND onemap.event_is_open(e.state))
 UNION ALL
 (SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id, s.name, NULL, a.raised_at,
-        ST_Y(s.geom), ST_X(s.geom)
+        ST_Y(s.geom), ST_X(s.geom), NULL
    FROM onemap.sensor_alarm a JOIN onemap.sensor s ON s.id = a.sensor_id
   WHERE a.raised_at >= now() - CAST(:window AS interval) AND a.cleared_at IS NULL)
 UNION ALL
-(SELECT 'overdue:' || e.id, 'overdue', e.id, NULL, e.title || {_ESCALATED_TO}, e.level,
-        e.due_at,
-        ST_Y(e.geom), ST_X(e.geom)
+(SELECT 'overdue:' || e.id, 'overdue', e.id, NULL, e.title, e.level, e.due_at,
+        ST_Y(e.geom), ST_X(e.geom),
+        CASE WHEN e.urgency = 'overdue' THEN e.tier END  -- where the escalation job sent it
    FROM onemap.event e
   WHERE e.due_at >= now() - CAST(:window AS interval)
     AND onemap.event_is_overdue(e.state, e.due_at))

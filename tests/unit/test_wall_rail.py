@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from callbacks.wall_rail import counter_texts, feed_time
+from callbacks.wall_rail import counter_texts, escalated_to, feed_time
 
 NOW = datetime(2026, 11, 30, 6, 0, tzinfo=timezone.utc)  # 14:00 in Shanghai
 
@@ -29,3 +29,10 @@ def test_the_rail_counts_add_up():
     empty = {"today_by_state": {}, "overdue": 0, "sensor_alarms": 0, "cameras_online": 0,
              "cameras": 0}
     assert counter_texts(empty) == ("0", "0", "0", "0", "0", "0/0")
+
+
+def test_an_escalated_case_says_where_it_went():
+    assert escalated_to({"kind": "overdue", "tier": "community"}) == "→社区"
+    assert escalated_to({"kind": "overdue", "tier": "district"}) == "→区"
+    assert escalated_to({"kind": "overdue", "tier": None}) is None  # not escalated yet
+    assert escalated_to({"kind": "urgent", "tier": "street"}) is None
