@@ -112,6 +112,67 @@ def load(conn: Connection, token: str, *, user_agent: str | None, idle: timedelt
                 row["scope_code"], row["active"], row["lookup_locked"])
 
 
+_LOAD_TOKEN = """
+SELECT u.id, u.username, u.display_name, u.role_code, u.scope_code, u.active,
+       u.lookup_locked_at IS NOT NULL AS lookup_locked
+FROM onemap.web_session s JOIN onemap.app_user u ON u.id = s.user_id
+WHERE s.token_hash = :hash AND s.kind = 'token' AND s.ended_at IS NULL
+  AND now() < s.expires_at AND u.active
+"""
+
+_TOUCH_TOKEN = f"""
+UPDATE onemap.web_session SET last_seen_at = now()
+WHERE token_hash = :hash AND last_seen_at < now() - interval '{TOUCH_EVERY_SECONDS} seconds'
+"""
+
+
+def open_token(conn: Connection, user: User, *, capabilities: Iterable[str],
+               lifetime: timedelta) -> str:
+    """An API token for a machine client: a session of kind `token`, bound to no browser, that
+    lasts until it expires or is revoked (no idle end); returns the token, its only copy."""
+    return open_session(conn, user, capabilities=capabilities, user_agent=None, ip=None,
+                        idle=lifetime, lifetime=lifetime, kind="token")
+
+
+def load_token(conn: Connection, token: str) -> User | None:
+    """The user of a live API token, else None (expired, revoked, disabled, or no token)."""
+    if not token:
+        return None
+    digest = token_hash(token)
+    row = conn.execute(text(_LOAD_TOKEN), {"hash": digest}).mappings().one_or_none()
+    if row is None:
+        return None
+    conn.execute(text(_TOUCH_TOKEN), {"hash": digest})
+    return User(row["id"], row["username"], row["display_name"], row["role_code"],
+                row["scope_code"], row["active"], row["lookup_locked"])
+
+
+_TOKENS = """
+SELECT u.username, u.role_code, u.scope_code, s.created_at, s.last_seen_at, s.expires_at,
+       s.ended_at, s.end_reason
+FROM onemap.web_session s JOIN onemap.app_user u ON u.id = s.user_id
+WHERE s.kind = 'token'
+ORDER BY u.username, s.created_at
+"""
+
+
+def tokens(conn: Connection) -> list[dict]:
+    """Every API token there is or was: whose, since when, last used, until when, revoked."""
+    return [dict(row) for row in conn.execute(text(_TOKENS)).mappings()]
+
+
+def end_tokens(conn: Connection, user_id: int, reason: str = "revoked") -> int | None:
+    """Revoke a user's API tokens; how many were live, None when the user never had one."""
+    had = conn.execute(text("SELECT count(*) FROM onemap.web_session"
+                            " WHERE user_id = :u AND kind = 'token'"), {"u": user_id}).scalar()
+    if not had:
+        return None
+    return conn.execute(text(
+        "UPDATE onemap.web_session SET ended_at = now(), end_reason = :reason"
+        " WHERE user_id = :u AND kind = 'token' AND ended_at IS NULL"),
+        {"u": user_id, "reason": reason}).rowcount
+
+
 def end(conn: Connection, token: str, reason: str = "signed out") -> bool:
     """End one session; False when it had ended already."""
     return conn.execute(text(_END), {"hash": token_hash(token), "reason": reason}).rowcount == 1

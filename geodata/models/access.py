@@ -56,7 +56,7 @@ class WebSession(Base):
 
     __tablename__ = "web_session"
     __table_args__ = (
-        one_of("kind", ("web", "job")),
+        one_of("kind", ("web", "job", "token")),
         Index("ix_web_session_user_open", "user_id", postgresql_where=text("ended_at IS NULL")),
         {"comment": "Signed-in sessions; the cookie holds the token, this table only its "
                     "SHA-256."},

@@ -129,6 +129,12 @@ def _csrf_token() -> str:
     return session["csrf"]
 
 
+def bearer_token() -> str | None:
+    """The token of `Authorization: Bearer …`, or None when the request carries none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
 def init_auth(server: Flask) -> None:
     """Configure sessions, the login manager, the sign-in routes and the guard on `server`."""
     settings = get_settings()
@@ -152,9 +158,22 @@ def init_auth(server: Flask) -> None:
 
     @manager.user_loader
     def load_user(token: str):
+        if bearer_token() is not None:  # a machine client: its token alone speaks for it
+            return None
         with auth_engine().begin() as conn:
             user = sessions.load(conn, token, user_agent=request.headers.get("User-Agent"),
                                  idle=idle)
+        return SessionUser(user, token) if user else None
+
+    @manager.request_loader
+    def load_token_user(_request):
+        """An API token (Authorization: Bearer …) opens /api/ and nothing else: no page, no
+        Dash callback."""
+        token = bearer_token()
+        if token is None or not request.path.startswith("/api/"):
+            return None
+        with auth_engine().begin() as conn:
+            user = sessions.load_token(conn, token)
         return SessionUser(user, token) if user else None
 
     @server.before_request
