@@ -67,6 +67,10 @@ def event_card(event: dict, cameras: list[dict], staff: list[dict],
             if event["overdue"] else None,
         ]),
         html.P(event["description"] or "", className="card-description"),
+        html.Div(className="card-photos", children=[
+            html.A(f"照片 {n} photo", href=url, target="_blank", rel="noopener noreferrer")
+            for n, url in enumerate(event.get("photo_urls") or [], start=1)
+        ]) if event.get("photo_urls") else None,
         _rows([("编号", event["code"]), ("类别", event["category"]), ("地址", event["address"]),
                ("上报", _when(event["reported_at"])), ("时限", _when(event["due_at"])),
                ("部门", event["department"]), ("处置人", event["staff_name"]),

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from onemap.domain.vocab import CATEGORY_KINDS, CHANNELS, CLOSURE_KINDS, EVENT_LEVELS, EVENT_STATES
@@ -118,6 +118,7 @@ class Event(Base):
     tier: Mapped[str] = mapped_column(Text, server_default="grid")  # who handles it
     warn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # 80 % used
     urgency: Mapped[str | None] = mapped_column(Text)  # marked by the job for this stage
+    photo_urls: Mapped[list[str] | None] = mapped_column(ARRAY(Text))  # links, not images
     department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
     assigned_staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff.id", ondelete="SET NULL"), index=True

@@ -15,7 +15,7 @@ _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
 
 _EVENT = """
 SELECT e.id, e.code, e.title, e.description, e.level, e.state, e.channel, e.address,
-       e.reported_at, e.due_at, e.reporter_name, e.reporter_phone, e.grid_code,
+       e.reported_at, e.due_at, e.reporter_name, e.reporter_phone, e.grid_code, e.photo_urls,
        onemap.event_is_overdue(e.state, e.due_at) AS overdue,
        c.name_zh AS category, d.name_zh AS department, s.name AS staff_name,
        ST_Y(e.geom) AS lat, ST_X(e.geom) AS lng

@@ -42,10 +42,11 @@ _CATEGORY = "SELECT default_level FROM onemap.event_category WHERE code = :code"
 _INSERT = """
 INSERT INTO onemap.event (id, code, title, description, category_code, level, channel,
   external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at,
-  stage_started_at, due_at, warn_at, tier, geom)
+  stage_started_at, due_at, warn_at, tier, photo_urls, geom)
 VALUES (:id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
   :description, :category, :level, :channel, :ref, 'reported', :address, :grid, :reporter_name,
-  :reporter_phone, :now, :now, :due, :warn, :tier, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+  :reporter_phone, :now, :now, :due, :warn, :tier, :photos,
+  ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
 RETURNING id, code, state, grid_code, due_at, tier
 """
 
@@ -126,7 +127,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     row = conn.execute(text(_INSERT), {
         "id": event_id, "title": report.title, "description": report.description,
         "category": report.category_code, "level": level, "now": now, "due": due,
-        "warn": warn, "tier": initial_tier(level),
+        "warn": warn, "tier": initial_tier(level), "photos": list(report.photos) or None,
         "channel": report.channel, "ref": report.external_ref, "address": report.address,
         "grid": grid, "reporter_name": report.reporter_name,
         "reporter_phone": report.reporter_phone, "lon": report.lon, "lat": report.lat,

@@ -7,6 +7,7 @@ apps report in the shifted systems, and the database stores WGS84.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from onemap.domain.coordinates import to_wgs84
 from onemap.domain.vocab import CHANNELS, EVENT_LEVELS
@@ -14,6 +15,8 @@ from onemap.domain.vocab import CHANNELS, EVENT_LEVELS
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
 CRS_CHOICES = ("wgs84", "gcj02", "bd09")
+MAX_PHOTOS, MAX_URL = 9, 500  # a report's photos: the nine a phone's picker offers
+MAX_KEY = 64  # an Idempotency-Key, kept as the report's external reference
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class EventReport:
     address: str | None
     reporter_name: str | None
     reporter_phone: str | None
+    photos: tuple[str, ...] = ()
 
 
 class InvalidReport(ValueError):
@@ -61,8 +65,38 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def parse_report(payload: dict, *, default_channel: str) -> EventReport:
-    """Check a JSON body; raise InvalidReport naming every bad field at once."""
+def _photos(payload: dict, errors: dict) -> tuple[str, ...]:
+    """Links to the report's photos (the photos stay where the sender keeps them)."""
+    value = payload.get("photos")
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MAX_PHOTOS or not all(
+            isinstance(url, str) and len(url) <= MAX_URL and urlsplit(url).scheme in (
+                "http", "https") and urlsplit(url).netloc for url in value):
+        errors["photos"] = (f"a list of at most {MAX_PHOTOS} http(s) links of at most {MAX_URL}"
+                            f" characters / 至多 {MAX_PHOTOS} 个 http(s) 链接")
+        return ()
+    return tuple(value)
+
+
+def _idempotency(payload: dict, key: str | None, errors: dict) -> str | None:
+    """The reference a retried report is known by: the body's external_ref, or else the
+    Idempotency-Key header; both given, they must agree."""
+    ref = _text(payload, "external_ref", 64, errors)
+    if key is None:
+        return ref
+    if not key.isascii() or not key.isprintable() or not 0 < len(key) <= MAX_KEY:
+        errors["Idempotency-Key"] = f"1 to {MAX_KEY} printable ASCII characters"
+        return ref
+    if ref is not None and ref != key:
+        errors["Idempotency-Key"] = "differs from external_ref / 与 external_ref 不一致"
+    return key
+
+
+def parse_report(payload: dict, *, default_channel: str,
+                 idempotency_key: str | None = None) -> EventReport:
+    """Check a JSON body (and an Idempotency-Key header); raise InvalidReport naming every bad
+    field at once."""
     errors: dict[str, str] = {}
     if not isinstance(payload, dict):
         raise InvalidReport({"body": "a JSON object is expected / 须为 JSON 对象"})
@@ -72,7 +106,8 @@ def parse_report(payload: dict, *, default_channel: str) -> EventReport:
     address = _text(payload, "address", 256, errors)
     reporter_name = _text(payload, "reporter_name", 64, errors)
     reporter_phone = _text(payload, "reporter_phone", 20, errors)
-    external_ref = _text(payload, "external_ref", 64, errors)
+    external_ref = _idempotency(payload, idempotency_key, errors)
+    photos = _photos(payload, errors)
     channel = payload.get("channel", default_channel)
     if not isinstance(channel, str) or channel not in CHANNELS:
         errors["channel"] = f"one of {', '.join(CHANNELS)}"
@@ -94,4 +129,5 @@ def parse_report(payload: dict, *, default_channel: str) -> EventReport:
         raise InvalidReport(errors)
     wgs_lon, wgs_lat = to_wgs84(crs)(float(lon), float(lat))
     return EventReport(title, description, category, level, channel, external_ref,
-                       float(wgs_lon), float(wgs_lat), address, reporter_name, reporter_phone)
+                       float(wgs_lon), float(wgs_lat), address, reporter_name, reporter_phone,
+                       photos)

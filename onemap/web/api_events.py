@@ -45,7 +45,8 @@ class BadReport(InvalidRequest):
 def report():
     """Register a reported event in the reporter's scope; 201 new, 200 already known."""
     try:
-        parsed = parse_report(request.get_json(silent=True), default_channel="grid_worker")
+        parsed = parse_report(request.get_json(silent=True), default_channel="grid_worker",
+                              idempotency_key=request.headers.get("Idempotency-Key"))
     except InvalidReport as exc:
         raise BadReport(fields=exc.errors) from None
     try:

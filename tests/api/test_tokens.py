@@ -124,3 +124,28 @@ def test_a_token_cannot_sign_in_through_the_form_and_revoke_spares_people(demo_d
     done = subprocess.run([onemap_command(), "token", "revoke", "duty"], env=demo_district[1],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and "no token named" in done.stderr
+
+
+def test_a_retried_post_with_the_same_idempotency_key_is_one_case(demo_app_server,
+                                                                   demo_district, place):
+    _, token = _token(demo_district, "duty_officer", place["district"])
+    client = Client(demo_app_server)
+    key = f"retry-{secrets.token_hex(6)}"
+    photo = "https://img.example.cn/12345/a.jpg"
+
+    def post():
+        status, _h, body, _c = client.request(
+            "POST", "/api/events", headers={"Authorization": f"Bearer {token}",
+                                            "Idempotency-Key": key},
+            json_body={"title": "路灯不亮", "category_code": "C0101", "lon": place["inside"][0],
+                       "lat": place["inside"][1], "channel": "hotline_12345",
+                       "photos": [photo]})
+        return status, json.loads(body)
+
+    first, again = post(), post()
+    assert (first[0], again[0]) == (201, 200)
+    assert again[1]["id"] == first[1]["id"]
+    with psycopg.connect(demo_district[0]) as conn:
+        stored = conn.execute("SELECT count(*), min(photo_urls[1]) FROM onemap.event"
+                              " WHERE external_ref = %s", (key,)).fetchone()
+    assert stored == (1, photo)

@@ -57,3 +57,28 @@ def test_other_fields_refuse_values_of_the_wrong_type(field, value):
     with pytest.raises(InvalidReport) as caught:
         parse_report(dict(GOOD, **{field: value}), default_channel="inspector")
     assert set(caught.value.errors) == {"lon/lat" if field in ("lon", "lat") else field}
+
+
+def test_photos_are_http_links_and_no_more_than_nine():
+    base = {"title": "井盖缺失", "category_code": "C0101", "lon": 123.4, "lat": 41.8}
+    ok = parse_report({**base, "photos": ["https://img.example.cn/a.jpg"]},
+                      default_channel="wechat")
+    assert ok.photos == ("https://img.example.cn/a.jpg",)
+    for bad in (["javascript:alert(1)"], ["ftp://x/y"], "https://a/b", [1],
+                ["https://a/b"] * 10, ["https://" + "x" * 500]):
+        with pytest.raises(InvalidReport) as refused:
+            parse_report({**base, "photos": bad}, default_channel="wechat")
+        assert set(refused.value.errors) == {"photos"}
+
+
+def test_the_idempotency_key_is_the_reference_a_retry_is_known_by():
+    base = {"title": "井盖缺失", "category_code": "C0101", "lon": 123.4, "lat": 41.8}
+    keyed = parse_report(base, default_channel="wechat", idempotency_key="order-7f3a")
+    assert keyed.external_ref == "order-7f3a"
+    same = parse_report({**base, "external_ref": "order-7f3a"}, default_channel="wechat",
+                        idempotency_key="order-7f3a")
+    assert same.external_ref == "order-7f3a"
+    for key, body in (("order-1", {"external_ref": "order-2"}), ("x" * 65, {}), ("键", {})):
+        with pytest.raises(InvalidReport) as refused:
+            parse_report({**base, **body}, default_channel="wechat", idempotency_key=key)
+        assert set(refused.value.errors) == {"Idempotency-Key"}
