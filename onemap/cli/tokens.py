@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from geodata import sessions, users
 from onemap.domain.roles import ROLE_CAPABILITIES, ROLE_NAMES
 
-from .users import _audit, _engine, _fail
+from .users import audit_change, fail, open_engine, refusal
 
 app = typer.Typer(help="API tokens for machine clients: add, list, revoke.",
                   no_args_is_help=True)
@@ -33,8 +33,8 @@ def add(
 ) -> None:
     """Add a token (printed once: only its hash is kept)."""
     if role not in ROLE_CAPABILITIES:
-        _fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
-    engine = _engine()
+        fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
+    engine = open_engine()
     try:
         with engine.begin() as conn:
             users.add(conn, username=name, display_name=name, password_hash=NO_PASSWORD,
@@ -42,12 +42,9 @@ def add(
             user = users.by_username(conn, name)
             token = sessions.open_token(conn, user, capabilities=ROLE_CAPABILITIES[role],
                                         lifetime=timedelta(days=expires))
-            _audit(conn, "token_add", name, role=role, scope=scope, days=expires)
+            audit_change(conn, "token_add", name, role=role, scope=scope, days=expires)
     except DBAPIError as exc:
-        message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        if "uq_app_user_username_lower" in message:
-            message = f"a user or token named {name!r} exists already"
-        _fail(message)
+        fail(refusal(exc, name))
     finally:
         engine.dispose()
     typer.echo(f"token {name} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}, "
@@ -58,7 +55,7 @@ def add(
 @app.command("list")
 def list_tokens() -> None:
     """Every token: role, scope, created, last used, expiry, and whether it was revoked."""
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.connect() as conn:
             rows = sessions.tokens(conn)
@@ -75,15 +72,15 @@ def list_tokens() -> None:
 @app.command()
 def revoke(name: str) -> None:
     """Revoke a system's tokens: its next call is refused (401)."""
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.begin() as conn:
             user = users.by_username(conn, name)
             ended = sessions.end_tokens(conn, user.id) if user else None
             if ended is not None:
-                _audit(conn, "token_revoke", name, tokens=ended)
+                audit_change(conn, "token_revoke", name, tokens=ended)
     finally:
         engine.dispose()
     if ended is None:  # a person's sessions are `onemap user signout`'s business
-        _fail(f"no token named {name!r}")
+        fail(f"no token named {name!r}")
     typer.echo(f"revoked {ended} token{'s' if ended != 1 else ''} of {name}")

@@ -19,16 +19,25 @@ app = typer.Typer(help="Users: add, passwd, set, disable, enable, signout, unloc
                   no_args_is_help=True)
 
 
-def _engine():
+def open_engine():
     return make_engine(database_url())
 
 
-def _fail(message: str) -> None:
+def fail(message: str) -> None:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(1)
 
 
-def _audit(conn, action: str, username: str, **details) -> None:
+def refusal(exc: DBAPIError, name: str) -> str:
+    """What the database refused, in one line; plainly so when the name is taken (users and
+    API tokens share names)."""
+    message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+    if "uq_app_user_username_lower" in message:
+        return f"a user or token named {name!r} exists already"
+    return message
+
+
+def audit_change(conn, action: str, username: str, **details) -> None:
     users.audit(conn, action=action, username=f"cli:{getpass.getuser()}", object_kind="user",
                 object_id=username, details=details or None)
 
@@ -39,7 +48,7 @@ def _hash(password: str | None) -> str:
     try:
         return hash_password(password)
     except WeakPassword as exc:
-        _fail(str(exc))
+        fail(str(exc))
         raise  # unreachable
 
 
@@ -54,19 +63,16 @@ def add(
 ) -> None:
     """Add a user with one role and one scope."""
     if role not in ROLE_CAPABILITIES:
-        _fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
+        fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
     password_hash = _hash(password)
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.begin() as conn:
             users.add(conn, username=username, display_name=name or username,
                       password_hash=password_hash, role=role, scope_code=scope)
-            _audit(conn, "user_add", username, role=role, scope=scope)
+            audit_change(conn, "user_add", username, role=role, scope=scope)
     except DBAPIError as exc:
-        message = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        if "uq_app_user_username_lower" in message:
-            message = f"a user named {username!r} exists already"
-        _fail(message)
+        fail(refusal(exc, username))
     finally:
         engine.dispose()
     typer.echo(f"added {username} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}")
@@ -75,18 +81,18 @@ def add(
 def _change(username: str, change, done: str, action: str, **details) -> None:
     """Apply `change(conn, username)` and its audit row in one transaction; fail when there is
     no such user (and write nothing)."""
-    engine = _engine()
+    engine = open_engine()
     try:
         with engine.begin() as conn:
             found = change(conn, username)
             if found:
-                _audit(conn, action, username, **details)
+                audit_change(conn, action, username, **details)
     except DBAPIError as exc:
-        _fail(str(exc.orig).splitlines()[0] if exc.orig else str(exc))
+        fail(str(exc.orig).splitlines()[0] if exc.orig else str(exc))
     finally:
         engine.dispose()
     if not found:
-        _fail(f"no user named {username!r}")
+        fail(f"no user named {username!r}")
     typer.echo(done)
 
 
@@ -108,9 +114,9 @@ def set_role_scope(
 ) -> None:
     """Change a user's role and/or scope; their sessions end."""
     if role is None and scope is None:
-        _fail("give --role and/or --scope")
+        fail("give --role and/or --scope")
     if role is not None and role not in ROLE_CAPABILITIES:
-        _fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
+        fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
     _change(username, lambda conn, name: users.set_role_scope(conn, name, role, scope),
             f"{username} changed; their sessions ended", "user_set",
             **{k: v for k, v in (("role", role), ("scope", scope)) if v})
@@ -159,7 +165,7 @@ def unlock(username: str) -> None:
 @app.command("list")
 def list_users() -> None:
     """List users with role, scope and last sign-in."""
-    engine = _engine()
+    engine = open_engine()
     with engine.connect() as conn:
         rows = users.all_users(conn)
     engine.dispose()
