@@ -7,6 +7,7 @@ from onemap.health import register_health
 from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
+from onemap.web.api_staff import api as staff_api
 from onemap.web.auth import init_auth
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
@@ -36,3 +37,4 @@ init_not_found(server)  # unknown /api/ paths and pages: 404, not Dash's 200 she
 server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
 server.register_blueprint(layers_api)
+server.register_blueprint(staff_api)
