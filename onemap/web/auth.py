@@ -132,7 +132,9 @@ def _csrf_token() -> str:
 def bearer_token() -> str | None:
     """The token of `Authorization: Bearer …`, or None when the request carries none."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return token.strip() or None if scheme.lower() == "bearer" else None
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
 
 
 def init_auth(server: Flask) -> None:
