@@ -8,8 +8,9 @@ running at the same moment skips them, and the UPDATE marks the row (`urgency`) 
 lock; a pass that reaches a row after the mark was committed finds its condition false
 (PostgreSQL re-checks a locked row's WHERE on its newest version) and leaves it. (Two passes
 that both change rows also queue on the live clock's row, which each bumps: the second
-finishes after the first commits, and still acts only on what is left.) No advisory lock: it would serialise whole passes, and a pass killed mid-way would hold
-nothing worth recovering (its transaction rolls back). No pg_cron: one more extension to
+finishes after the first commits, and still acts only on what is left.) No advisory lock: it
+would serialise whole passes, and a pass killed mid-way would hold nothing worth recovering
+(its transaction rolls back). No pg_cron: one more extension to
 install and grant on an external server, for a loop Python runs just as well.
 """
 
@@ -23,12 +24,16 @@ from onemap.domain.escalation import TIERS, next_tier
 
 JOB = "job:escalation"  # the audit log's username for what the job does
 _TIER_UP = "CASE e.tier " + " ".join(f"WHEN '{t}' THEN '{next_tier(t)}'" for t in TIERS) + " END"
+# which cases each step takes; the mark (`urgency`) is what makes a step happen once
+_TO_WARN = ("onemap.event_is_active(state) AND urgency IS NULL"
+            " AND warn_at <= :now AND due_at > :now")
+_TO_ESCALATE = ("onemap.event_is_active(state) AND urgency IS DISTINCT FROM 'overdue'"
+                " AND due_at <= :now")
 
-_WARN = """
+_WARN = f"""
 WITH taken AS (
   SELECT id FROM onemap.event
-   WHERE onemap.event_is_active(state) AND urgency IS NULL
-     AND warn_at <= :now AND due_at > :now
+   WHERE {_TO_WARN}
    ORDER BY warn_at
    FOR UPDATE SKIP LOCKED
 ), marked AS (
@@ -50,8 +55,7 @@ RETURNING object_id
 _ESCALATE = f"""
 WITH taken AS (
   SELECT id, tier FROM onemap.event
-   WHERE onemap.event_is_active(state) AND urgency IS DISTINCT FROM 'overdue'
-     AND due_at <= :now
+   WHERE {_TO_ESCALATE}
    ORDER BY due_at
    FOR UPDATE SKIP LOCKED
 ), moved AS (
@@ -76,14 +80,8 @@ RETURNING object_id
 # Looked at first, without locks: a pass with nothing to do writes nothing. (An UPDATE of no
 # rows still fires the live clock's statement trigger, and every open screen would reload its
 # events each minute.)
-_ANY_TO_WARN = """
-SELECT EXISTS (SELECT 1 FROM onemap.event WHERE onemap.event_is_active(state)
-                  AND urgency IS NULL AND warn_at <= :now AND due_at > :now)
-"""
-_ANY_TO_ESCALATE = """
-SELECT EXISTS (SELECT 1 FROM onemap.event WHERE onemap.event_is_active(state)
-                  AND urgency IS DISTINCT FROM 'overdue' AND due_at <= :now)
-"""
+_ANY_TO_WARN = f"SELECT EXISTS (SELECT 1 FROM onemap.event WHERE {_TO_WARN})"
+_ANY_TO_ESCALATE = f"SELECT EXISTS (SELECT 1 FROM onemap.event WHERE {_TO_ESCALATE})"
 
 
 def run_once(conn: Connection, now: datetime | None = None) -> dict[str, int]:

@@ -112,18 +112,16 @@ def load(conn: Connection, token: str, *, user_agent: str | None, idle: timedelt
                 row["scope_code"], row["active"], row["lookup_locked"])
 
 
-_LOAD_TOKEN = """
-SELECT u.id, u.username, u.display_name, u.role_code, u.scope_code, u.active,
+_LOAD_TOKEN = f"""
+SELECT s.last_seen_at < now() - interval '{TOUCH_EVERY_SECONDS} seconds' AS stale,
+       u.id, u.username, u.display_name, u.role_code, u.scope_code, u.active,
        u.lookup_locked_at IS NOT NULL AS lookup_locked
 FROM onemap.web_session s JOIN onemap.app_user u ON u.id = s.user_id
 WHERE s.token_hash = :hash AND s.kind = 'token' AND s.ended_at IS NULL
   AND now() < s.expires_at AND u.active
 """
 
-_TOUCH_TOKEN = f"""
-UPDATE onemap.web_session SET last_seen_at = now()
-WHERE token_hash = :hash AND last_seen_at < now() - interval '{TOUCH_EVERY_SECONDS} seconds'
-"""
+_TOUCH_TOKEN = "UPDATE onemap.web_session SET last_seen_at = now() WHERE token_hash = :hash"
 
 
 def open_token(conn: Connection, user: User, *, capabilities: Iterable[str],
@@ -142,7 +140,8 @@ def load_token(conn: Connection, token: str) -> User | None:
     row = conn.execute(text(_LOAD_TOKEN), {"hash": digest}).mappings().one_or_none()
     if row is None:
         return None
-    conn.execute(text(_TOUCH_TOKEN), {"hash": digest})
+    if row["stale"]:  # `token list` says when it was last used, to the minute
+        conn.execute(text(_TOUCH_TOKEN), {"hash": digest})
     return User(row["id"], row["username"], row["display_name"], row["role_code"],
                 row["scope_code"], row["active"], row["lookup_locked"])
 

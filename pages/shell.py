@@ -30,9 +30,14 @@ def user_bar() -> html.Div:
         html.Span(user.display_name, className="user-name"),
         html.Span(f"{role_zh} · {role_en}", className="user-role"),
         html.Span(user.scope_code, className="user-scope"),
-        html.Form(html.Button("退出 Sign out", type="submit", className="sign-out"),
-                  method="post", action="/logout"),
+        sign_out_form(),
     ])
+
+
+def sign_out_form() -> html.Form:
+    """The sign-out button (a POST: a link could be followed by anything)."""
+    return html.Form(html.Button("退出 Sign out", type="submit", className="sign-out"),
+                     method="post", action="/logout")
 
 
 def not_permitted() -> html.Div:

@@ -12,7 +12,7 @@ from dash import dcc, html
 
 from layers.maps import WALL
 from onemap.domain.roles import Capability
-from pages.shell import nav_links
+from pages.shell import nav_links, sign_out_form
 from pages.viewport_map import live_status, viewport_map
 
 dash.register_page(__name__, path="/wall", title="OneMap 一张图 · 指挥大屏", name="指挥大屏",
@@ -53,8 +53,7 @@ def _menu() -> html.Details:
         html.Summary("菜单 Menu"),
         html.Div(className="wall-menu-box", children=[
             html.Nav(nav_links(), className="wall-menu-links"),
-            html.Form(html.Button("退出 Sign out", type="submit", className="sign-out"),
-                      method="post", action="/logout"),
+            sign_out_form(),
         ]),
     ])
 

@@ -116,6 +116,15 @@ def parse_report(payload: dict, *, default_channel: str,
     if level is not None and not (_is_number(level) and isinstance(level, int)
                                   and level in EVENT_LEVELS):
         errors["level"] = "a whole number 1 to 5 / 一至五级整数"
+    position = _position(payload, errors)
+    if errors:
+        raise InvalidReport(errors)
+    return EventReport(title, description, category, level, channel, external_ref,
+                       *position, address, reporter_name, reporter_phone, photos)
+
+
+def _position(payload: dict, errors: dict) -> tuple[float, float] | None:
+    """lon/lat in the body's datum (`crs`), as WGS84; None (and `errors` says why) if bad."""
     crs = payload.get("crs", "wgs84")
     crs = crs.lower() if isinstance(crs, str) else None
     if crs not in CRS_CHOICES:
@@ -125,9 +134,18 @@ def parse_report(payload: dict, *, default_channel: str,
         errors["lon/lat"] = "numbers are required / 须提供经纬度"
     elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
         errors["lon/lat"] = "out of range / 超出范围"
-    if errors:
-        raise InvalidReport(errors)
+    if errors.keys() & {"crs", "lon/lat"}:
+        return None
     wgs_lon, wgs_lat = to_wgs84(crs)(float(lon), float(lat))
-    return EventReport(title, description, category, level, channel, external_ref,
-                       float(wgs_lon), float(wgs_lat), address, reporter_name, reporter_phone,
-                       photos)
+    return float(wgs_lon), float(wgs_lat)
+
+
+def parse_position(payload) -> tuple[float, float]:
+    """A phone's position {"lon", "lat", "crs"?} as WGS84, or InvalidReport naming the fields."""
+    errors: dict[str, str] = {}
+    if not isinstance(payload, dict):
+        raise InvalidReport({"body": "a JSON object is expected / 须为 JSON 对象"})
+    position = _position(payload, errors)
+    if position is None:
+        raise InvalidReport(errors)
+    return position

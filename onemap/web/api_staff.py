@@ -8,8 +8,7 @@ from flask import Blueprint, jsonify, request
 
 from geodata.queries import staff
 from geodata.scope import scoped
-from onemap.domain.coordinates import to_wgs84
-from onemap.domain.intake import CRS_CHOICES
+from onemap.domain.intake import InvalidReport, parse_position
 from onemap.domain.roles import Capability
 
 from .auth import current_scope, requires
@@ -22,29 +21,16 @@ def _not_staff() -> NotFound:
     return NotFound("您不在工作人员名单中", "you are not on the staff list")
 
 
-def _number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 @api.put("/me/position")
 @requires(Capability.HANDLE_EVENT)
 def my_position():
     """{"lon", "lat", "crs"?}: where I am now; 200 with the time it was recorded."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidRequest(fields={"body": "a JSON object"})
-    lon, lat = body.get("lon"), body.get("lat")
-    crs = body.get("crs", "wgs84")
-    errors = {}
-    if not (_number(lon) and _number(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        errors["lon/lat"] = "numbers in range"
-    if not isinstance(crs, str) or crs.lower() not in CRS_CHOICES:
-        errors["crs"] = f"one of {', '.join(CRS_CHOICES)}"
-    if errors:
-        raise InvalidRequest(fields=errors)
-    wgs_lon, wgs_lat = to_wgs84(crs.lower())(float(lon), float(lat))
+    try:
+        lon, lat = parse_position(request.get_json(silent=True))
+    except InvalidReport as exc:
+        raise InvalidRequest(fields=exc.errors) from None
     with scoped(current_scope()) as conn:
-        moved = staff.move_me(conn, float(wgs_lon), float(wgs_lat))
+        moved = staff.move_me(conn, lon, lat)
     if moved is None:
         raise _not_staff()
     return jsonify(moved), 200
