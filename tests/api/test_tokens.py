@@ -149,3 +149,27 @@ def test_a_retried_post_with_the_same_idempotency_key_is_one_case(demo_app_serve
         stored = conn.execute("SELECT count(*), min(photo_urls[1]) FROM onemap.event"
                               " WHERE external_ref = %s", (key,)).fetchone()
     assert stored == (1, photo)
+
+
+def test_a_token_sees_people_masked_and_refused_as_its_role_would(demo_app_server,
+                                                                  demo_district, place):
+    """A system's token is no way around masking: an analyst's token cannot confirm a guessed
+    ID number, and a name search answers masked names only, audited under the system's name."""
+    name, token = _token(demo_district, "analyst", place["district"])
+    client = Client(demo_app_server)
+    bearer = {"Authorization": f"Bearer {token}"}
+    with psycopg.connect(demo_district[0]) as conn:
+        person_name, id_number = conn.execute(
+            "SELECT name, id_number FROM onemap.person WHERE id_number IS NOT NULL"
+            " AND char_length(name) = 3 ORDER BY id LIMIT 1").fetchone()
+    refused = client.request("POST", "/api/persons/search", json_body={"q": id_number},
+                             headers=bearer)
+    assert refused[0] == 403 and id_number not in refused[2]
+    status, _h, body, _c = client.request("POST", "/api/persons/search",
+                                          json_body={"q": person_name}, headers=bearer)
+    assert status == 200 and json.loads(body), body[:300]
+    assert person_name not in body and id_number not in body and id_number[6:14] not in body
+    with psycopg.connect(demo_district[0]) as conn:
+        searched = conn.execute("SELECT count(*) FROM onemap.audit_log WHERE username = %s"
+                                " AND action = 'person_search'", (name,)).fetchone()[0]
+    assert searched == 1  # the refused one is audited as refused, not as a search
