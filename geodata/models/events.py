@@ -45,6 +45,8 @@ class EventCategory(Base):
     # its handling limit (migration 0009); none: the handle stage's (EventStageLimit)
     time_limit: Mapped[Decimal | None] = mapped_column(Numeric)
     time_limit_unit: Mapped[str] = mapped_column(Text, server_default="working_hours")
+    # who owns its components or matters (部件先属主; migration 0014)
+    department_code: Mapped[str | None] = mapped_column(ForeignKey("department.code"))
 
 
 class EventStageLimit(Base):
@@ -90,6 +92,16 @@ class Event(Base):
               postgresql_where=text("onemap.event_is_active(state) AND urgency IS NULL")),
         Index("ix_event_due_unmarked", "due_at", postgresql_where=text(
             "onemap.event_is_active(state) AND urgency IS DISTINCT FROM 'overdue'")),
+        # possible duplicates and merged reports (migration 0014)
+        CheckConstraint("duplicate_of_id <> id AND merged_into_id <> id",
+                        name="not_own_duplicate"),
+        CheckConstraint("(state = 'merged') = (merged_into_id IS NOT NULL)",
+                        name="merged_has_case"),
+        Index("ix_event_duplicate_of", "duplicate_of_id",
+              postgresql_where=text("duplicate_of_id IS NOT NULL")),
+        Index("ix_event_merged_into", "merged_into_id",
+              postgresql_where=text("merged_into_id IS NOT NULL")),
+        Index("ix_event_category_reported", "category_code", "reported_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -128,6 +140,9 @@ class Event(Base):
     returned_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     extended: Mapped[bool] = mapped_column(server_default=text("false"))
     camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id", ondelete="SET NULL"))
+    # flagged on arrival: an open case of the same category within 50 m in the last 24 h
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("event.id"))  # state merged
     # set by the database from the signed-in session whenever the app reports
     reported_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     geom: Mapped[WKBElement] = point_geom()

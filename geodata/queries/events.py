@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from geodata.queries import assignment, duplicates
 from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
-from onemap.domain.escalation import initial_tier
 from onemap.domain.intake import EventReport
 from onemap.domain.working_calendar import (
     WARNING_SHARE,
@@ -31,23 +31,15 @@ WHERE channel = :channel AND external_ref = :ref
   AND coalesce(reported_by_user_id, 0) = coalesce(onemap.current_app_user_id(), 0)
 """
 
-_GRID = """
-SELECT g.code FROM onemap.grid g
-WHERE ST_Covers(g.geom, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-ORDER BY g.code LIMIT 1
-"""
-
-_CATEGORY = "SELECT default_level FROM onemap.event_category WHERE code = :code"
-
 _INSERT = """
 INSERT INTO onemap.event (id, code, title, description, category_code, level, channel,
   external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at,
-  stage_started_at, due_at, warn_at, tier, photo_urls, geom)
+  stage_started_at, due_at, warn_at, tier, department_code, duplicate_of_id, photo_urls, geom)
 VALUES (:id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
   :description, :category, :level, :channel, :ref, 'reported', :address, :grid, :reporter_name,
-  :reporter_phone, :now, :now, :due, :warn, :tier, :photos,
+  :reporter_phone, :now, :now, :due, :warn, :tier, :department, :duplicate_of, :photos,
   ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-RETURNING id, code, state, grid_code, due_at, tier
+RETURNING id, code, state, grid_code, level, tier, department_code, due_at, duplicate_of_id
 """
 
 # a stage's limit; for handling, the category's own when it has one
@@ -72,7 +64,7 @@ class UnknownCategory(ValueError):
 
 
 class OutsideEveryGrid(ValueError):
-    """The point lies in no grid of the district."""
+    """The point lies in no grid of the district, nor within 50 m of one."""
 
 
 def existing(conn: Connection, channel: str, external_ref: str | None) -> dict | None:
@@ -111,23 +103,28 @@ def stage_times(conn: Connection, stage: str, category: str, level: int,
 def register(conn: Connection, report: EventReport, user_id: int | None,
              now: datetime | None = None) -> dict:
     """Insert the event (state 'reported', its registration stage's limit running) and its
-    first history row; returns id, code, grid and due time. `now`: the transaction's time
-    unless a test injects one."""
-    default_level = conn.execute(text(_CATEGORY), {"code": report.category_code}).scalar()
-    if default_level is None:
+    first history row, assigned on arrival: its grid (the nearest within 50 m of a point on a
+    boundary), tier by level, handling department by category, and flagged when it may repeat
+    an open case. Returns id, code, grid, level, tier, department, due time and the flag.
+    `now`: the transaction's time unless a test injects one."""
+    route = assignment.routing(conn, report.category_code, report.level)
+    if route is None:
         raise UnknownCategory(report.category_code)
-    grid = conn.execute(text(_GRID), {"lon": report.lon, "lat": report.lat}).scalar()
+    grid = assignment.grid_for_point(conn, report.lon, report.lat)
     if grid is None:
         raise OutsideEveryGrid(f"{report.lon:.6f}, {report.lat:.6f}")
     event_id = conn.execute(text(
         "SELECT nextval(pg_get_serial_sequence('onemap.event', 'id'))")).scalar_one()
     now = now or clock(conn)
-    level = report.level or default_level
+    level = route["level"]
     due, warn = stage_times(conn, "register", report.category_code, level, now)
+    duplicate_of = duplicates.possible_duplicate(conn, report.category_code, report.lon,
+                                                 report.lat, now)
     row = conn.execute(text(_INSERT), {
         "id": event_id, "title": report.title, "description": report.description,
         "category": report.category_code, "level": level, "now": now, "due": due,
-        "warn": warn, "tier": initial_tier(level), "photos": list(report.photos) or None,
+        "warn": warn, "tier": route["tier"], "department": route["department"],
+        "duplicate_of": duplicate_of, "photos": list(report.photos) or None,
         "channel": report.channel, "ref": report.external_ref, "address": report.address,
         "grid": grid, "reporter_name": report.reporter_name,
         "reporter_phone": report.reporter_phone, "lon": report.lon, "lat": report.lat,
@@ -149,9 +146,9 @@ _STAFF_IN_SCOPE = "SELECT id FROM onemap.staff WHERE id = :id"
 _MOVE = """
 UPDATE onemap.event SET state = :to_state, updated_at = :now, due_at = :due, warn_at = :warn,
        urgency = :urgency, stage_started_at = coalesce(:stage_started, stage_started_at),
-       paused_at = :paused, overran = overran OR :late{stamp}{staff}{returned}{closure}
+       paused_at = :paused, overran = overran OR :late{stamp}{staff}{returned}{closure}{merge}
  WHERE id = :id
-RETURNING id, code, state, due_at
+RETURNING id, code, state, due_at, merged_into_id
 """
 
 _MOVED = """
@@ -167,6 +164,11 @@ class NoSuchEvent(LookupError):
 
 class NoSuchStaff(LookupError):
     """The staff member does not exist, or lies outside the caller's scope."""
+
+
+class NoSuchCase(LookupError):
+    """The case to merge into does not exist, is finished, is the report itself, or lies
+    outside the caller's scope."""
 
 
 def _urgency(now: datetime, warn: datetime | None, due: datetime | None) -> str | None:
@@ -213,32 +215,40 @@ def _locked(conn: Connection, event_id: int, now: datetime) -> dict:
 
 def transition(conn: Connection, event_id: int, action_name: str, user_id: int | None,
                note: str | None = None, staff_id: int | None = None,
-               now: datetime | None = None) -> dict:
+               now: datetime | None = None, into: int | None = None) -> dict:
     """Move one event along the loop, with its history row, in the caller's transaction; a
     new stage starts its time limit on the working calendar, a shelved case's stands still.
+    `merge` needs `into`, the open case the report joins (which gets a history row too).
 
     The row is locked first, so two officers acting on one case at once go one after the
     other and the second sees the state the first left. `now`: the transaction's time unless
     a test injects one."""
     now = now or clock(conn)
     current = _locked(conn, event_id, now)
-    action = lifecycle.plan(current["state"], action_name, staff_id)
+    action = lifecycle.plan(current["state"], action_name, staff_id, into)
     if action.needs_staff:
         if conn.execute(text(_STAFF_IN_SCOPE), {"id": staff_id}).scalar() is None:
             raise NoSuchStaff(staff_id)
+    case = duplicates.joinable(conn, into, event_id) if action.needs_case else None
+    if action.needs_case and case is None:
+        raise NoSuchCase(into)
     limits = _limits_after(conn, current, action, now)
     sql = _MOVE.format(
         stamp=f", {action.stamps} = :now" if action.stamps else "",
         staff=", assigned_staff_id = :staff_id" if action.needs_staff else "",
         returned=", returned_count = returned_count + 1" if action.name == "return" else "",
         closure=", closure_kind = :closure" if action.name == "close" else "",
+        merge=", merged_into_id = :into, duplicate_of_id = NULL" if case else "",
     )
     moved = conn.execute(text(sql), {
         "id": event_id, "to_state": action.to_state, "staff_id": staff_id, "now": now,
+        "into": into,
         "late": current["overdue"],  # the stage it leaves ran past its limit
         "closure": lifecycle.closure_kind(current["overdue"] or current["overran"]), **limits,
     }).mappings().one()
     data = {"staff_id": staff_id} if staff_id is not None else {}
+    if case:
+        data.update(into=case["id"], into_code=case["code"])
     if moved["due_at"] != current["due_at"]:
         data["due_at"] = moved["due_at"].isoformat() if moved["due_at"] else None
     conn.execute(text(_MOVED), {
@@ -246,6 +256,8 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
         "to_state": action.to_state, "user_id": user_id, "note": note,
         "data": json.dumps(data) if data else None,
     })
+    if case:
+        duplicates.record_joined(conn, case, moved, user_id, note)
     return {**dict(moved), "from_state": current["state"], "action": action.name}
 
 

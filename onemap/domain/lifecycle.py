@@ -2,7 +2,8 @@
 
 上报 reported → 立案 registered → 派遣 dispatched → 处置 handling → 反馈 handled → 核查 verified
 → 结案 closed; a report may be rejected (不予立案), a case in hand shelved (挂账) and resumed, and
-a reported-back case returned to the handler when the check finds it not done.
+a reported-back case returned to the handler when the check finds it not done; a report of a
+case already open is merged into it (合并) and counts once.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ class Action:
     to_state: str
     stamps: str | None = None  # the event column set to now()
     needs_staff: bool = False  # who takes the case
+    needs_case: bool = False  # which case it joins (merge)
 
 
 ACTIONS = {a.name: a for a in (
@@ -34,6 +36,8 @@ ACTIONS = {a.name: a for a in (
     Action("return", "退回重办", ("handled",), "dispatched"),
     Action("verify", "核查通过", ("handled",), "verified", "verified_at"),
     Action("close", "结案", ("verified",), "closed", "closed_at"),
+    # a report of something already in hand joins that case and leaves the loop
+    Action("merge", "合并", ("reported", "registered"), "merged", needs_case=True),
 )}
 
 
@@ -42,7 +46,7 @@ ACTIONS = {a.name: a for a in (
 # the two equal.
 STATES = tuple(dict.fromkeys(
     ["reported", *(s for a in ACTIONS.values() for s in (*a.from_states, a.to_state))]))
-FINISHED_STATES = ("closed", "rejected")  # the loop is over
+FINISHED_STATES = ("closed", "rejected", "merged")  # the loop is over
 PAUSED_STATES = ("suspended",)  # shelved (挂账) with approval: its time limit stands still
 NEW_STATES = ("reported", "registered")  # not yet sent to anyone
 IN_HAND_STATES = ("dispatched", "handling", "handled", "verified")  # sent out, not closed
@@ -73,7 +77,7 @@ def starts_stage(action: Action, from_state: str) -> str | None:
 
 
 def is_open(state: str) -> bool:
-    """Not closed and not rejected (shelved cases are open)."""
+    """Not closed, rejected or merged (shelved cases are open)."""
     return state not in FINISHED_STATES
 
 
@@ -91,7 +95,8 @@ class TransitionRefused(ValueError):
     """The action does not apply to the case as it stands; the message says why."""
 
 
-def plan(state: str, action_name: str, staff_id: int | None = None) -> Action:
+def plan(state: str, action_name: str, staff_id: int | None = None,
+         into: int | None = None) -> Action:
     """The action to apply to a case in `state`, or TransitionRefused naming what is allowed."""
     action = ACTIONS.get(action_name)
     if action is None:
@@ -104,6 +109,8 @@ def plan(state: str, action_name: str, staff_id: int | None = None) -> Action:
             f"allowed: {', '.join(allowed) or 'nothing (the case is finished)'}")
     if action.needs_staff and staff_id is None:
         raise TransitionRefused(f"{action_name} needs staff_id: who takes the case")
+    if action.needs_case and into is None:
+        raise TransitionRefused(f"{action_name} needs into: the case it joins")
     return action
 
 

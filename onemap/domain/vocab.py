@@ -188,6 +188,7 @@ EVENT_STATES = {
     "closed": ("已结案", "closed"),
     "rejected": ("不予立案", "rejected"),
     "suspended": ("挂账", "shelved"),
+    "merged": ("已合并", "merged"),
 }
 
 CLOSURE_KINDS = {

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 from flask_login import current_user
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from geodata.queries import events
+from geodata.queries import assignment, duplicates, events
 from geodata.scope import scoped
 from onemap.domain.roles import Capability
 from onemap.domain import lifecycle
@@ -86,26 +87,65 @@ def move(event_id: int):
     if (not isinstance(body, dict) or not isinstance(body.get("action"), str)
             or body["action"] not in lifecycle.ACTIONS):  # 400 listing them, never echoing it
         raise InvalidRequest(fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
-    staff_id, note = body.get("staff_id"), body.get("note")
+    staff_id, note, into = body.get("staff_id"), body.get("note"), body.get("into")
     if staff_id is not None and (not isinstance(staff_id, int) or isinstance(staff_id, bool)):
         raise InvalidRequest(fields={"staff_id": "a staff id"})
+    if into is not None and (not isinstance(into, int) or isinstance(into, bool)):
+        raise InvalidRequest(fields={"into": "the id of the case the report joins"})
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
     try:
         with scoped(current_scope()) as conn:
             moved = events.transition(conn, event_id, body["action"], current_user.user.id,
-                                      note, staff_id)
+                                      note, staff_id, into=into)
             audit_request(conn, f"event_{moved['action']}", object_kind="event",
                           object_id=str(event_id),
                           details={"from_state": moved["from_state"], "to_state": moved["state"],
-                                   "staff_id": staff_id})
+                                   "staff_id": staff_id, "into": into})
     except events.NoSuchEvent:
         raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
     except events.NoSuchStaff:
         raise InvalidRequest(fields={"staff_id": "no such staff member in your area"}) from None
+    except events.NoSuchCase:
+        raise InvalidRequest(fields={"into": "no such open case in your area"}) from None
     except lifecycle.TransitionRefused as exc:
         raise Conflict(en=str(exc)) from None
     return jsonify(moved), 200
+
+
+@api.post("/<int:event_id>/duplicate/dismiss")
+@requires(Capability.HANDLE_EVENT)
+def dismiss_duplicate(event_id: int):
+    """Not a duplicate after all: {"note"?}; 200, 409 when the report carries no flag."""
+    body = request.get_json(silent=True) or {}
+    note = body.get("note") if isinstance(body, dict) else None
+    if note is not None and (not isinstance(note, str) or len(note) > 2000):
+        raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
+    try:
+        with scoped(current_scope()) as conn:
+            cleared = duplicates.dismiss(conn, event_id, current_user.user.id, note,
+                                         events.clock(conn))
+            audit_request(conn, "event_dismiss_duplicate", object_kind="event",
+                          object_id=str(event_id),
+                          details={"duplicate_of_id": cleared["was_duplicate_of_id"]})
+    except LookupError:
+        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
+    except duplicates.NotFlagged as exc:
+        raise Conflict(en=str(exc)) from None
+    return jsonify(cleared), 200
+
+
+@api.get("/<int:event_id>/suggestions")
+@requires(Capability.HANDLE_EVENT)
+def suggestions(event_id: int):
+    """Who could take the case, best first: its grid's on-duty workers, then the nearest
+    available staff, with distance (m) and load (cases in hand)."""
+    with scoped(current_scope()) as conn:
+        if conn.execute(text("SELECT 1 FROM onemap.event WHERE id = :id"),
+                        {"id": event_id}).scalar() is None:
+            raise NotFound("您的管辖范围内无此事件", "no such event in your area")
+        staff = assignment.suggest_staff(conn, event_id)
+    return jsonify({"event_id": event_id, "staff": staff}), 200
 
 
 MAX_EXTENSION = 1000  # in any unit: a larger one is a typing error, not an extension
