@@ -69,16 +69,18 @@ candidates AS (
     ORDER BY s.last_position <-> e.geom
     LIMIT :limit)
 )
-SELECT s.id, s.name, s.tier, s.grid_code, s.on_duty, s.status,
-       round(ST_Distance(s.last_position::geography, e.geom::geography)) AS distance_m,
-       (SELECT count(*) FROM onemap.event x
-         WHERE x.assigned_staff_id = s.id AND x.state IN ({_BUSY})) AS open_cases,
-       s.grid_code IS NOT DISTINCT FROM e.grid_code AS same_grid,
-       min(c.rank) AS rank
-  FROM candidates c JOIN onemap.staff s ON s.id = c.id CROSS JOIN e
- GROUP BY s.id, e.geom, e.grid_code
- ORDER BY rank, open_cases, distance_m NULLS LAST, s.id
- LIMIT :limit
+SELECT * FROM (
+  SELECT s.id, s.name, s.tier, s.grid_code, s.on_duty, s.status,
+         round(ST_Distance(s.last_position::geography, e.geom::geography)) AS distance_m,
+         (SELECT count(*) FROM onemap.event x
+           WHERE x.assigned_staff_id = s.id AND x.state IN ({_BUSY})) AS open_cases,
+         s.grid_code IS NOT DISTINCT FROM e.grid_code AS same_grid,
+         min(c.rank) AS rank
+    FROM candidates c JOIN onemap.staff s ON s.id = c.id CROSS JOIN e
+   GROUP BY s.id, e.geom, e.grid_code
+) suggestion
+ORDER BY rank, CASE WHEN rank = 0 THEN open_cases END, distance_m NULLS LAST, id
+LIMIT :limit
 """
 
 
