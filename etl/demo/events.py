@@ -7,6 +7,8 @@ Events still open at `now` stop at the stage they have reached.
 
 Time limits are in working hours; this generator turns them into calendar time with the
 week's ratio (168 h / 40 working h). The event-loop module will count them on the calendar.
+The numbers (channel mix, hours, delays, places) are etl/demo/rhythms.py's, which the live
+simulator (onemap simulate) shares.
 """
 
 from __future__ import annotations
@@ -22,27 +24,39 @@ from onemap.domain.escalation import initial_tier
 
 from .geo import GridIndex, jitter
 from .names import mobile_numbers, person_names
-
-CALENDAR_PER_WORKING_HOUR = 168 / 40
-
-CHANNELS = {  # relative share of all reports
-    "inspector": 0.30, "grid_worker": 0.20, "hotline_12345": 0.17, "hotline_district": 0.06,
-    "resident_app": 0.06, "wechat": 0.05, "camera": 0.05, "sensor": 0.03, "media": 0.005,
-    "referral": 0.015, "police": 0.02, "open311": 0.01,
-}
-PUBLIC = ("hotline_12345", "hotline_district", "resident_app", "wechat", "open311", "media")
-FIELD = ("inspector", "grid_worker", "camera")
-
-# reports per hour of day (0-23), before normalising
-FIELD_HOURS = np.array([0, 0, 0, 0, 0, 0, 1, 3, 9, 12, 12, 9, 4, 6, 11, 12, 10, 6, 2, 1, 0.5, 0.3, 0, 0])
-PUBLIC_HOURS = np.array([0.5, 0.3, 0.2, 0.2, 0.2, 0.5, 1.5, 4, 7, 9, 9, 8, 6, 6, 7, 7, 7, 7, 8, 9, 8, 6, 3, 1.2])
-FLAT_HOURS = np.ones(24)
-
-SENSOR_CATEGORY = {
-    "gas": "E0403", "smoke": "E0405", "manhole_cover": "C0101", "water_pressure": "E0402",
-    "water_leak": "E0402", "power": "S0303", "water_level": "E0404", "wristband": "S0301",
-    "emergency_button": "S0301",
-}
+from .rhythms import (
+    ACCEPT_MEAN_H,
+    BUILDING_SPREAD_M,
+    CALENDAR_PER_WORKING_HOUR,
+    CHANNELS,
+    CLOSE_MEAN_H,
+    DISPATCH_MEAN_H,
+    EMERGENCY_LIMIT_HOURS,
+    EXTEND_SHARE,
+    FIELD,
+    FIELD_BOOST,
+    FIELD_HOURS,
+    FLAT_HOURS,
+    HOTSPOT_SPREAD_M,
+    HOTSPOTS,
+    LEVEL_SHIFTS,
+    NEAR_HOTSPOT_SHARE,
+    PUBLIC,
+    PUBLIC_BOOST,
+    PUBLIC_HOURS,
+    REGISTER_FIELD_RANGE_H,
+    REGISTER_PUBLIC_MEAN_H,
+    REJECT_SHARE_OTHER,
+    REJECT_SHARE_PUBLIC,
+    RETURN_SHARE,
+    REWORK_FACTOR,
+    SENSOR_CATEGORY,
+    SHELVE_SHARE,
+    USE_WEIGHTS,
+    VERIFY_MEAN_H,
+    WORK_SHARE_MEDIAN,
+    WORK_SHARE_SIGMA,
+)
 
 
 @dataclass
@@ -78,20 +92,20 @@ def _report_times(n: int, channels: np.ndarray, now: datetime, rng) -> pd.Dateti
 
 def _places(n: int, buildings: pd.DataFrame, grids: GridIndex, rng) -> pd.DataFrame:
     """Points near buildings (busier ones more often) and around a few hotspots, in grids."""
-    weight = buildings["use"].map({"commercial": 3.0, "mixed": 2.5, "residential": 1.0,
-                                   "public": 1.5, "industrial": 0.8}).to_numpy()
+    weight = buildings["use"].map(USE_WEIGHTS).to_numpy()
     hot = buildings[buildings["use"].isin(["commercial", "mixed"])]
-    hotspots = hot.iloc[rng.choice(len(hot), min(25, len(hot)), replace=False)]
+    hotspots = hot.iloc[rng.choice(len(hot), min(HOTSPOTS, len(hot)), replace=False)]
     frames = []
     need = n
     while need > 0:
         m = int(need * 1.05) + 10
-        near_hotspot = rng.random(m) < 0.3
+        near_hotspot = rng.random(m) < NEAR_HOTSPOT_SHARE
         picked = buildings.iloc[rng.choice(len(buildings), m, p=weight / weight.sum())]
         centre = hotspots.iloc[rng.integers(0, len(hotspots), m)]
         lon = np.where(near_hotspot, centre["lon"].to_numpy(), picked["lon"].to_numpy())
         lat = np.where(near_hotspot, centre["lat"].to_numpy(), picked["lat"].to_numpy())
-        lon, lat = jitter(lon, lat, np.where(near_hotspot, 120.0, 25.0), rng)
+        spread = np.where(near_hotspot, HOTSPOT_SPREAD_M, BUILDING_SPREAD_M)
+        lon, lat = jitter(lon, lat, spread, rng)
         grid = grids.lookup(lon, lat)
         address = np.where(near_hotspot, centre["address"].to_numpy(), picked["address"].to_numpy())
         frame = pd.DataFrame({"lon": lon, "lat": lat, "grid_code": grid, "near": address})
@@ -145,7 +159,8 @@ def _categorise(events: pd.DataFrame, categories: pd.DataFrame, sensors: pd.Data
     base = leaves["weight"].to_numpy(dtype=float)
     social = (leaves["kind"] == "social").to_numpy()
     chosen = np.empty(n, dtype=object)
-    for mask, boost in ((public, np.where(social, 3.0, 1.0)), (~public, np.where(social, 0.4, 1.2))):
+    for mask, boost in ((public, np.where(social, PUBLIC_BOOST["social"], PUBLIC_BOOST["other"])),
+                        (~public, np.where(social, FIELD_BOOST["social"], FIELD_BOOST["other"]))):
         w = base * boost
         chosen[mask] = leaves["code"].to_numpy()[rng.choice(len(leaves), mask.sum(), p=w / w.sum())]
     is_sensor = events["sensor_id"].notna().to_numpy()
@@ -153,7 +168,7 @@ def _categorise(events: pd.DataFrame, categories: pd.DataFrame, sensors: pd.Data
     chosen[is_sensor] = [SENSOR_CATEGORY[k] for k in kinds]
     events["category_code"] = chosen
     default = leaves.set_index("code").loc[chosen, "default_level"].to_numpy()
-    shift = rng.choice([-1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1], n)
+    shift = rng.choice(LEVEL_SHIFTS, n)
     events["level"] = np.clip(default + shift, 1, 5)
 
 
@@ -166,27 +181,29 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     limit = categories.set_index("code").loc[events["category_code"], "time_limit_hours"]
     limit_h = limit.to_numpy(dtype=float)
     # emergencies (limits of two hours or less) run on the clock, the rest on working time
-    limit_h = np.where(limit_h <= 2, limit_h, limit_h * CALENDAR_PER_WORKING_HOUR)
+    limit_h = np.where(limit_h <= EMERGENCY_LIMIT_HOURS, limit_h,
+                       limit_h * CALENDAR_PER_WORKING_HOUR)
     events["limit_h"] = limit_h
     public = events["channel"].isin(PUBLIC).to_numpy()
     reported = pd.DatetimeIndex(events["reported_at"])
 
-    registered = reported + _hours(np.where(public, rng.exponential(0.75, n),
-                                            rng.uniform(0.03, 0.25, n)))
-    rejected = rng.random(n) < np.where(public, 0.05, 0.01)
-    dispatched = registered + _hours(rng.exponential(0.35, n))
-    accepted = dispatched + _hours(rng.exponential(0.2, n))
-    extended = (rng.random(n) < 0.02) & ~rejected
+    registered = reported + _hours(np.where(public, rng.exponential(REGISTER_PUBLIC_MEAN_H, n),
+                                            rng.uniform(*REGISTER_FIELD_RANGE_H, n)))
+    rejected = rng.random(n) < np.where(public, REJECT_SHARE_PUBLIC, REJECT_SHARE_OTHER)
+    dispatched = registered + _hours(rng.exponential(DISPATCH_MEAN_H, n))
+    accepted = dispatched + _hours(rng.exponential(ACCEPT_MEAN_H, n))
+    extended = (rng.random(n) < EXTEND_SHARE) & ~rejected
     # 处置时限: the handling limit runs from dispatch to the department's report back
     due = dispatched + _hours(limit_h * np.where(extended, 2.0, 1.0))
-    returned = (rng.random(n) < 0.05) & ~rejected
-    work = limit_h * rng.lognormal(np.log(0.38), 0.7, n) * np.where(returned, 1.35, 1.0)
+    returned = (rng.random(n) < RETURN_SHARE) & ~rejected
+    work = (limit_h * rng.lognormal(np.log(WORK_SHARE_MEDIAN), WORK_SHARE_SIGMA, n)
+            * np.where(returned, REWORK_FACTOR, 1.0))
     handled = accepted + _hours(work)
-    verified = handled + _hours(rng.exponential(2.0, n))
-    closed = verified + _hours(rng.exponential(1.0, n))
+    verified = handled + _hours(rng.exponential(VERIFY_MEAN_H, n))
+    closed = verified + _hours(rng.exponential(CLOSE_MEAN_H, n))
     # shelving (挂账) is for cases that cannot be done in time; older ones have been settled
     recent = reported > pd.Timestamp(now) - pd.Timedelta(days=60)
-    shelved = (rng.random(n) < 0.01) & ~rejected & recent
+    shelved = (rng.random(n) < SHELVE_SHARE) & ~rejected & recent
 
     now_ts = pd.Timestamp(now)
     stage_times = {"registered": registered, "dispatched": dispatched, "handling": accepted,
