@@ -31,9 +31,12 @@ from onemap.settings import get_settings
 from . import login_page
 from .errors import NotPermitted, NotSignedIn
 
-# Reachable without a session: the sign-in page, the health check and static CSS/JS.
+# Reachable without a session: the sign-in page, the health check and static CSS/JS, and
+# Open311's catalogue (GeoReport v2 lists services to anyone; no personal data in it).
 PUBLIC_PATHS = ("/login", "/healthz")
-PUBLIC_PREFIXES = ("/assets/",)
+PUBLIC_PREFIXES = ("/assets/", "/open311/v2/services", "/open311/v2/discovery")
+# Open311 (onemap/web/open311.py): an API token alone authenticates there, never a cookie
+OPEN311 = "/open311/"
 
 # counted in PostgreSQL: a limit holds however many workers and servers share the database
 limiter = Limiter(key_func=get_remote_address, storage_uri="onemap-postgresql://",
@@ -137,6 +140,18 @@ def bearer_token() -> str | None:
     return token.strip() or None
 
 
+def open311_key() -> str | None:
+    """An Open311 client's token: Authorization: Bearer, else the `api_key` GeoReport v2 sends
+    in the query string or the form. The body is read into the request's cache first (at most
+    the body limit + 1 byte), so the body checks that follow still see all of it."""
+    token = bearer_token() or request.args.get("api_key")
+    if token is None and request.mimetype in ("application/x-www-form-urlencoded",
+                                              "multipart/form-data"):
+        request.get_data(cache=True)
+        token = request.form.get("api_key")
+    return (token or "").strip() or None
+
+
 def init_auth(server: Flask) -> None:
     """Configure sessions, the login manager, the sign-in routes and the guard on `server`."""
     settings = get_settings()
@@ -160,7 +175,8 @@ def init_auth(server: Flask) -> None:
 
     @manager.user_loader
     def load_user(token: str):
-        if bearer_token() is not None:  # a machine client: its token alone speaks for it
+        # a machine client: its token alone speaks for it
+        if bearer_token() is not None or request.path.startswith(OPEN311):
             return None
         with auth_engine().begin() as conn:
             user = sessions.load(conn, token, user_agent=request.headers.get("User-Agent"),
@@ -169,10 +185,10 @@ def init_auth(server: Flask) -> None:
 
     @manager.request_loader
     def load_token_user(_request):
-        """An API token (Authorization: Bearer …) opens /api/ and nothing else: no page, no
-        Dash callback."""
-        token = bearer_token()
-        if token is None or not request.path.startswith("/api/"):
+        """An API token (Authorization: Bearer …, or Open311's api_key) opens /api/ and
+        /open311/ and nothing else: no page, no Dash callback."""
+        token = open311_key() if request.path.startswith(OPEN311) else bearer_token()
+        if token is None or not request.path.startswith(("/api/", OPEN311)):
             return None
         with auth_engine().begin() as conn:
             user = sessions.load_token(conn, token)
@@ -185,7 +201,7 @@ def init_auth(server: Flask) -> None:
             return None
         if current_user.is_authenticated:
             return None
-        if path.startswith(("/_dash-", "/api/")) or request.method != "GET":
+        if path.startswith(("/_dash-", "/api/", OPEN311)) or request.method != "GET":
             raise NotSignedIn()
         # the query string too: a wall display's saved view (/wall?layers=…&z=…) survives
         # a session that ends

@@ -9,8 +9,8 @@ from flask import Flask, request
 from layers.basemaps import BASEMAPS
 from onemap.settings import get_settings
 
-from .auth import bearer_token
-from .errors import NotPermitted
+from .auth import OPEN311, bearer_token, open311_key
+from .errors import NotPermitted, NotSignedIn
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -46,6 +46,12 @@ def init_security(server: Flask) -> None:
         # a machine client's token: no browser sends it cross-site (a custom header needs a
         # CORS preflight, which this server never grants), so there is no forgery to stop
         if request.path.startswith("/api/") and bearer_token() is not None:
+            return None
+        # Open311: a token (api_key or Bearer) or nothing; a cookie never opens it, so a
+        # forged post has nothing to ride on
+        if request.path.startswith(OPEN311):
+            if open311_key() is None:
+                raise NotSignedIn()
             return None
         # browsers send Origin on every cross-site POST; Referer is the fallback some omit
         origin = request.headers.get("Origin")

@@ -36,6 +36,10 @@ NO_CAPABILITY = {
     "/_favicon.ico": "the tab's icon",
     "/": "Dash's page route: the page registry holds each page's right",
     "/<path:path>": "Dash's page route: the page registry holds each page's right",
+    "/open311/v2/discovery.<any(json, xml):fmt>": "Open311's service discovery: public",
+    "/open311/v2/services.<any(json, xml):fmt>": "Open311's service list: public, as the spec",
+    "/open311/v2/services/<code>.<any(json, xml):fmt>": "an Open311 service: public",
+    "/open311/<path:_rest>": "unknown Open311 paths: 404 (after the token check)",
 }
 # pages registered with capability=None: anybody signed in may open them
 OPEN_PAGES = {"/404": "a wrong path is not a question of role"}
