@@ -11,34 +11,21 @@ together.
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
-from flask_login import current_user
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from geodata.queries import assignment, duplicates, events
+from geodata.queries import assignment
 from geodata.scope import scoped
 from onemap.domain.roles import Capability
 from onemap.domain import lifecycle
 from onemap.domain.intake import InvalidReport, parse_report
-from onemap.domain.working_calendar import UNITS, TimeLimit
+from onemap.domain.working_calendar import TimeLimit
 
-from .auth import audit_request, current_scope, requires
-from .errors import (
-    Conflict,
-    InvalidRequest,
-    NotFound,
-    NotPermitted,
-    Unprocessable,
-    insufficient_privilege,
-)
+from . import case_steps
+from .auth import current_scope, requires
+from .case_steps import BadReport
+from .errors import InvalidRequest, NotFound
 
 api = Blueprint("events", __name__, url_prefix="/api/events")
-
-
-class BadReport(InvalidRequest):
-    """A report that cannot be taken; `fields` says what is wrong with which field."""
-
-    zh, en = "上报内容有误", "invalid report"
 
 
 @api.post("")
@@ -50,32 +37,8 @@ def report():
                               idempotency_key=request.headers.get("Idempotency-Key"))
     except InvalidReport as exc:
         raise BadReport(fields=exc.errors) from None
-    try:
-        with scoped(current_scope()) as conn:
-            known = events.existing(conn, parsed.channel, parsed.external_ref)
-            if known is None:
-                made = events.register(conn, parsed, current_user.user.id)
-                audit_request(conn, "event_report", object_kind="event",
-                              object_id=str(made["id"]),
-                              details={"to_state": "reported", "channel": parsed.channel})
-    except events.UnknownCategory as exc:
-        raise BadReport(fields={"category_code": f"unknown category {exc}"}) from None
-    except events.OutsideEveryGrid:
-        raise Unprocessable("位置不在任何网格内",
-                            "the place is in no grid of the district") from None
-    except ProgrammingError as exc:
-        if insufficient_privilege(exc):  # row-level security's check on the new row
-            raise NotPermitted("位置超出您的管辖范围", "the place is outside your area") from None
-        raise
-    except IntegrityError:
-        # the same reference arrived twice at once: the other request registered it
-        with scoped(current_scope()) as conn:
-            known = events.existing(conn, parsed.channel, parsed.external_ref)
-        if known is None:
-            raise
-    if known is not None:
-        return jsonify(known), 200
-    return jsonify(made), 201
+    case, created = case_steps.report(parsed)
+    return jsonify(case), 201 if created else 200
 
 
 @api.post("/<int:event_id>/transitions")
@@ -94,22 +57,7 @@ def move(event_id: int):
         raise InvalidRequest(fields={"into": "the id of the case the report joins"})
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
-    try:
-        with scoped(current_scope()) as conn:
-            moved = events.transition(conn, event_id, body["action"], current_user.user.id,
-                                      note, staff_id, into=into)
-            audit_request(conn, f"event_{moved['action']}", object_kind="event",
-                          object_id=str(event_id),
-                          details={"from_state": moved["from_state"], "to_state": moved["state"],
-                                   "staff_id": staff_id, "into": into})
-    except events.NoSuchEvent:
-        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
-    except events.NoSuchStaff:
-        raise InvalidRequest(fields={"staff_id": "no such staff member in your area"}) from None
-    except events.NoSuchCase:
-        raise InvalidRequest(fields={"into": "no such open case in your area"}) from None
-    except lifecycle.TransitionRefused as exc:
-        raise Conflict(en=str(exc)) from None
+    moved = case_steps.move(event_id, body["action"], note, staff_id, into)
     return jsonify(moved), 200
 
 
@@ -121,17 +69,7 @@ def dismiss_duplicate(event_id: int):
     note = body.get("note") if isinstance(body, dict) else None
     if note is not None and (not isinstance(note, str) or len(note) > 2000):
         raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
-    try:
-        with scoped(current_scope()) as conn:
-            cleared = duplicates.dismiss(conn, event_id, current_user.user.id, note,
-                                         events.clock(conn))
-            audit_request(conn, "event_dismiss_duplicate", object_kind="event",
-                          object_id=str(event_id),
-                          details={"duplicate_of_id": cleared["was_duplicate_of_id"]})
-    except LookupError:
-        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
-    except duplicates.NotFlagged as exc:
-        raise Conflict(en=str(exc)) from None
+    cleared = case_steps.dismiss_duplicate(event_id, note)
     return jsonify(cleared), 200
 
 
@@ -148,25 +86,11 @@ def suggestions(event_id: int):
     return jsonify({"event_id": event_id, "staff": staff}), 200
 
 
-MAX_EXTENSION = 1000  # in any unit: a larger one is a typing error, not an extension
-
-
 def _extension(body) -> tuple[TimeLimit, str]:
     """The extension asked for, or 400 naming the fields that are wrong."""
     if not isinstance(body, dict):
         raise InvalidRequest(fields={"body": "a JSON object"})
-    amount, unit, note = body.get("amount"), body.get("unit"), body.get("note")
-    errors = {}
-    if (isinstance(amount, bool) or not isinstance(amount, (int, float))
-            or not 0 < amount <= MAX_EXTENSION):
-        errors["amount"] = f"a number more than 0 and at most {MAX_EXTENSION}"
-    if unit not in UNITS:
-        errors["unit"] = f"one of {', '.join(UNITS)}"
-    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
-        errors["note"] = "the reason, 1 to 2000 characters"
-    if errors:
-        raise InvalidRequest(fields=errors)
-    return TimeLimit(float(amount), unit), note.strip()
+    return case_steps.extension_asked(body.get("amount"), body.get("unit"), body.get("note"))
 
 
 @api.post("/<int:event_id>/extension")
@@ -174,14 +98,5 @@ def _extension(body) -> tuple[TimeLimit, str]:
 def extend(event_id: int):
     """延期: {"amount", "unit", "note"}; 200 with the new due_at, 409 for a case not in hand."""
     extra, note = _extension(request.get_json(silent=True))
-    try:
-        with scoped(current_scope()) as conn:
-            moved = events.extend(conn, event_id, extra, current_user.user.id, note)
-            audit_request(conn, "event_extend", object_kind="event", object_id=str(event_id),
-                          details={"amount": extra.amount, "unit": extra.unit,
-                                   "due_at": moved["due_at"].isoformat()})
-    except events.NoSuchEvent:
-        raise NotFound("您的管辖范围内无此事件", "no such event in your area") from None
-    except events.NotExtendable as exc:
-        raise Conflict(en=str(exc)) from None
+    moved = case_steps.extend(event_id, extra, note)
     return jsonify(moved), 200

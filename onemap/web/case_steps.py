@@ -1,0 +1,139 @@
+"""A case's steps as every way in takes them: the JSON API (api_events.py) and the dispatch
+desk (callbacks/desk.py) report, move and extend cases through these functions, so both write
+the same rows and refuse alike.
+
+Each runs in one scoped transaction (row-level security decides what the caller may reach)
+holding the change, its history row and its audit row: it returns only after all three have
+committed, and raises an ApiError (errors.py) for anything it refuses, with nothing written.
+"""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+from geodata.queries import duplicates, events
+from geodata.scope import scoped
+from onemap.domain import lifecycle
+from onemap.domain.intake import EventReport
+from onemap.domain.working_calendar import UNITS, TimeLimit
+
+from .auth import audit_request, current_scope
+from .errors import Conflict, InvalidRequest, NotFound, NotPermitted, Unprocessable, \
+    insufficient_privilege
+
+
+class BadReport(InvalidRequest):
+    """A report that cannot be taken; `fields` says what is wrong with which field."""
+
+    zh, en = "上报内容有误", "invalid report"
+
+
+def no_such_case() -> NotFound:
+    return NotFound("您的管辖范围内无此事件", "no such event in your area")
+
+
+def report(parsed: EventReport) -> tuple[dict, bool]:
+    """Register a report in the reporter's scope: (the case, True) when it is new, (the case
+    this sender already reported under that reference, False) when it is a retry."""
+    try:
+        with scoped(current_scope()) as conn:
+            known = events.existing(conn, parsed.channel, parsed.external_ref)
+            if known is None:
+                made = events.register(conn, parsed, current_user.user.id)
+                audit_request(conn, "event_report", object_kind="event",
+                              object_id=str(made["id"]),
+                              details={"to_state": "reported", "channel": parsed.channel})
+    except events.UnknownCategory as exc:
+        raise BadReport(fields={"category_code": f"unknown category {exc}"}) from None
+    except events.OutsideEveryGrid:
+        raise Unprocessable("位置不在任何网格内",
+                            "the place is in no grid of the district") from None
+    except ProgrammingError as exc:
+        if insufficient_privilege(exc):  # row-level security's check on the new row
+            raise NotPermitted("位置超出您的管辖范围", "the place is outside your area") from None
+        raise
+    except IntegrityError:
+        # the same reference arrived twice at once: the other request registered it
+        with scoped(current_scope()) as conn:
+            known = events.existing(conn, parsed.channel, parsed.external_ref)
+        if known is None:
+            raise
+    if known is not None:
+        return known, False
+    return made, True
+
+
+def move(event_id: int, action: str, note: str | None, staff_id: int | None,
+         into: int | None = None) -> dict:
+    """One step of the loop with its history and audit rows (`staff_id` who takes it for a
+    dispatch, `into` the case a merged report joins); NotFound alike for a missing and an
+    out-of-scope case, Conflict (409) when the step does not apply to the case now."""
+    try:
+        with scoped(current_scope()) as conn:
+            moved = events.transition(conn, event_id, action, current_user.user.id, note,
+                                      staff_id, into=into)
+            audit_request(conn, f"event_{moved['action']}", object_kind="event",
+                          object_id=str(event_id),
+                          details={"from_state": moved["from_state"], "to_state": moved["state"],
+                                   "staff_id": staff_id, "into": into})
+    except events.NoSuchEvent:
+        raise no_such_case() from None
+    except events.NoSuchStaff:
+        raise InvalidRequest(fields={"staff_id": "no such staff member in your area"}) from None
+    except events.NoSuchCase:
+        raise InvalidRequest(fields={"into": "no such open case in your area"}) from None
+    except lifecycle.TransitionRefused as exc:
+        raise Conflict(en=str(exc)) from None
+    return moved
+
+
+def dismiss_duplicate(event_id: int, note: str | None) -> dict:
+    """Not a duplicate after all: the flag cleared with its history and audit rows; Conflict
+    (409) for a report that carries no flag."""
+    try:
+        with scoped(current_scope()) as conn:
+            cleared = duplicates.dismiss(conn, event_id, current_user.user.id, note,
+                                         events.clock(conn))
+            audit_request(conn, "event_dismiss_duplicate", object_kind="event",
+                          object_id=str(event_id),
+                          details={"duplicate_of_id": cleared["was_duplicate_of_id"]})
+    except LookupError:
+        raise no_such_case() from None
+    except duplicates.NotFlagged as exc:
+        raise Conflict(en=str(exc)) from None
+    return cleared
+
+
+MAX_EXTENSION = 1000  # in any unit: a larger one is a typing error, not an extension
+
+
+def extension_asked(amount, unit, note) -> tuple[TimeLimit, str]:
+    """An extension as asked for (amount, unit, reason), or 400 naming the fields that are
+    wrong."""
+    errors = {}
+    if (isinstance(amount, bool) or not isinstance(amount, (int, float))
+            or not 0 < amount <= MAX_EXTENSION):
+        errors["amount"] = f"a number more than 0 and at most {MAX_EXTENSION}"
+    if unit not in UNITS:
+        errors["unit"] = f"one of {', '.join(UNITS)}"
+    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
+        errors["note"] = "the reason, 1 to 2000 characters"
+    if errors:
+        raise InvalidRequest(fields=errors)
+    return TimeLimit(float(amount), unit), note.strip()
+
+
+def extend(event_id: int, extra: TimeLimit, note: str) -> dict:
+    """延期 with its history and audit rows; Conflict (409) for a case not being handled."""
+    try:
+        with scoped(current_scope()) as conn:
+            moved = events.extend(conn, event_id, extra, current_user.user.id, note)
+            audit_request(conn, "event_extend", object_kind="event", object_id=str(event_id),
+                          details={"amount": extra.amount, "unit": extra.unit,
+                                   "due_at": moved["due_at"].isoformat()})
+    except events.NoSuchEvent:
+        raise no_such_case() from None
+    except events.NotExtendable as exc:
+        raise Conflict(en=str(exc)) from None
+    return moved
