@@ -11,7 +11,6 @@ from onemap.web.api_staff import api as staff_api
 from onemap.web.auth import init_auth
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
-from onemap.web.open311 import api as open311_api
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
@@ -39,4 +38,3 @@ server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
 server.register_blueprint(layers_api)
 server.register_blueprint(staff_api)
-server.register_blueprint(open311_api)
