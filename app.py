@@ -7,10 +7,12 @@ from onemap.health import register_health
 from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
 from onemap.web.api_persons import api as persons_api
+from onemap.web.api_sensors import api as sensors_api
 from onemap.web.api_staff import api as staff_api
 from onemap.web.auth import init_auth
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
+from onemap.web.open311 import api as open311_api
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
@@ -38,3 +40,5 @@ server.register_blueprint(persons_api)
 server.register_blueprint(events_api)
 server.register_blueprint(layers_api)
 server.register_blueprint(staff_api)
+server.register_blueprint(sensors_api)
+server.register_blueprint(open311_api)
