@@ -146,6 +146,11 @@ def test_services_list_the_leaf_categories_in_json_and_valid_xml(app_server, are
     assert accepted == english
     assert _errors(_get(client, "services.json?lang=fr"), 400)[0].startswith("lang:")
 
+    found = json.loads(_get(client, "discovery.json")[2])
+    assert found["endpoints"][0]["url"] == "http://localhost/open311/v2"
+    endpoint = ET.fromstring(_get(client, "discovery.xml")[2].encode()).find("endpoints/endpoint")
+    assert [f.text for f in endpoint.find("formats")] == ["text/xml", "application/json"]
+
 
 def test_a_service_definition_and_unknown_services(app_server, area, engine):
     client = Client(app_server)
