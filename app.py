@@ -10,6 +10,7 @@ from onemap.web.api_persons import api as persons_api
 from onemap.web.api_sensors import api as sensors_api
 from onemap.web.api_staff import api as staff_api
 from onemap.web.auth import init_auth
+from onemap.web.openapi import api as openapi_api
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
 from onemap.web.open311 import api as open311_api
@@ -42,3 +43,4 @@ server.register_blueprint(layers_api)
 server.register_blueprint(staff_api)
 server.register_blueprint(sensors_api)
 server.register_blueprint(open311_api)
+server.register_blueprint(openapi_api)

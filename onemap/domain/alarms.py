@@ -23,12 +23,14 @@ instead of opening another.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import NamedTuple
+from typing import Annotated, NamedTuple
+
+from pydantic import ConfigDict, Field, ValidationError
 
 from onemap.domain import lifecycle
+from onemap.domain.requests import RequestModel, field_errors
 from onemap.domain.vocab import ALARM_DIRECTIONS, SENSOR_KINDS
 
 MAX_READINGS = 1000  # one request; an IoT platform sends more as further batches
@@ -57,18 +59,35 @@ class InvalidReadings(ValueError):
         self.errors = errors
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+class ReadingIn(RequestModel):
+    """One reading as a platform sends it (a code with spaces around it is refused, not
+    trimmed: it names no sensor of ours)."""
+
+    model_config = ConfigDict(str_strip_whitespace=False)
+
+    sensor: Annotated[str, Field(min_length=1, max_length=MAX_CODE, pattern=r"^\S(.*\S)?$",
+                                 description="设备编码 the sensor's code")]
+    at: Annotated[str, Field(max_length=40, description="ISO 8601 with its offset, e.g. "
+                             "2026-12-07T09:30:00+08:00")]
+    value: Annotated[float, Field(allow_inf_nan=False, description="读数 the value, in the "
+                                  "sensor's unit")]
 
 
-def _moment(value, now: datetime) -> datetime | str:
+class ReadingsBody(RequestModel):
+    """A batch of readings (POST /api/sensors/readings)."""
+
+    readings: Annotated[list[ReadingIn], Field(min_length=1, max_length=MAX_READINGS)]
+
+
+TIME_EXAMPLE = "an ISO 8601 time with its offset, e.g. 2026-12-07T09:30:00+08:00"
+
+
+def _moment(value: str, now: datetime) -> datetime | str:
     """The reading's time, or what is wrong with it."""
-    if not isinstance(value, str) or len(value) > 40:
-        return "an ISO 8601 time with its offset, e.g. 2026-12-07T09:30:00+08:00"
     try:
         at = datetime.fromisoformat(value)
     except ValueError:
-        return "an ISO 8601 time with its offset, e.g. 2026-12-07T09:30:00+08:00"
+        return TIME_EXAMPLE
     if at.tzinfo is None or at.utcoffset() is None:
         return "the time needs its offset (+08:00 or Z) / 须带时区"
     if at > now + CLOCK_SKEW:
@@ -79,42 +98,36 @@ def _moment(value, now: datetime) -> datetime | str:
     return at
 
 
-def _reading(item, now: datetime, where: str, errors: dict) -> Reading | None:
-    if not isinstance(item, dict):
-        errors[where] = "an object with sensor, at and value"
-        return None
-    code, value = item.get("sensor"), item.get("value")
-    bad = len(errors)
-    if (not isinstance(code, str) or not 0 < len(code) <= MAX_CODE or not code.isprintable()
-            or code != code.strip()):
-        errors[f"{where}.sensor"] = f"a sensor code of 1 to {MAX_CODE} characters"
-    at = _moment(item.get("at"), now)
-    if isinstance(at, str):
-        errors[f"{where}.at"] = at
-    if not _is_number(value) or not math.isfinite(value):
-        errors[f"{where}.value"] = "a finite number / 须为有限数值"
-    if len(errors) > bad:
-        return None
-    return Reading(code, at, float(value))
-
-
 def parse_readings(payload, now: datetime) -> list[Reading]:
-    """The batch {"readings": [{"sensor", "at", "value"}, ...]} as Readings, or InvalidReadings
-    naming every bad one at once. The same sensor and time twice with two values is refused
-    (which is right?); twice with one value is one reading."""
+    """The batch {"readings": [{"sensor", "at", "value"}, ...]} (ReadingsBody) as Readings, or
+    InvalidReadings naming every bad one at once. The same sensor and time twice with two
+    values is refused (which is right?); twice with one value is one reading."""
     if not isinstance(payload, dict):
         raise InvalidReadings({"body": "a JSON object is expected / 须为 JSON 对象"})
-    items = payload.get("readings")
-    if not isinstance(items, list) or not 0 < len(items) <= MAX_READINGS:
-        raise InvalidReadings({"readings": f"a list of 1 to {MAX_READINGS} readings"})
-    errors: dict[str, str] = {}
+    try:
+        items = ReadingsBody.model_validate(payload).readings
+    except ValidationError as exc:
+        errors = field_errors(exc)
+        if "readings" in errors:
+            errors["readings"] = f"a list of 1 to {MAX_READINGS} readings"
+        else:  # every bad field at once: the times that are text are judged too
+            for index, item in enumerate(payload["readings"]):
+                at = item.get("at") if isinstance(item, dict) else None
+                where = f"readings[{index}].at"
+                if isinstance(at, str) and where not in errors and isinstance(
+                        problem := _moment(at, now), str):
+                    errors[where] = problem
+        raise InvalidReadings(errors) from None
+    errors = {}
     readings: list[Reading] = []
     seen: dict[tuple[str, datetime], tuple[int, float]] = {}
     for index, item in enumerate(items):
         where = f"readings[{index}]"
-        reading = _reading(item, now, where, errors)
-        if reading is None:
+        at = _moment(item.at, now)
+        if isinstance(at, str):
+            errors[f"{where}.at"] = at
             continue
+        reading = Reading(item.sensor, at, float(item.value))
         first = seen.setdefault((reading.sensor, reading.at), (index, reading.value))
         if first[0] == index:
             readings.append(reading)

@@ -7,10 +7,14 @@ apps report in the shifted systems, and the database stores WGS84.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError
+
 from onemap.domain.coordinates import to_wgs84
-from onemap.domain.vocab import CHANNELS, EVENT_LEVELS
+from onemap.domain.requests import RequestModel, Text, field_errors
+from onemap.domain.vocab import CHANNELS
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
@@ -45,44 +49,60 @@ class InvalidReport(ValueError):
         self.errors = errors
 
 
-def _text(payload: dict, name: str, limit: int, errors: dict, required: bool = False):
-    value = payload.get(name)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            errors[name] = "required / 必填"
-        return None
-    if not isinstance(value, str):
-        errors[name] = "must be text / 须为文本"
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        errors[name] = f"at most {limit} characters / 最多 {limit} 个字符"
-    return value
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
 
 
-def _is_number(value) -> bool:
-    """A JSON number: int or float, never a boolean (bool is an int in Python)."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+def _web_link(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an http(s) link")
+    return url
 
 
-def _photos(payload: dict, errors: dict) -> tuple[str, ...]:
-    """Links to the report's photos (the photos stay where the sender keeps them)."""
-    value = payload.get("photos")
-    if value is None:
-        return ()
-    if not isinstance(value, list) or len(value) > MAX_PHOTOS or not all(
-            isinstance(url, str) and len(url) <= MAX_URL and urlsplit(url).scheme in (
-                "http", "https") and urlsplit(url).netloc for url in value):
-        errors["photos"] = (f"a list of at most {MAX_PHOTOS} http(s) links of at most {MAX_URL}"
-                            f" characters / 至多 {MAX_PHOTOS} 个 http(s) 链接")
-        return ()
-    return tuple(value)
+Crs = Annotated[Literal[CRS_CHOICES], BeforeValidator(_lower),
+                Field(description="Datum of lon/lat: phones and apps report in GCJ-02 (AMap, "
+                      "Tencent, WeChat) or BD-09 (Baidu); 坐标系")]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False,
+                                   description="经度 longitude, in the datum `crs` names")]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False,
+                                  description="纬度 latitude, in the datum `crs` names")]
+PhotoLink = Annotated[str, Field(max_length=MAX_URL), AfterValidator(_web_link)]
 
 
-def _idempotency(payload: dict, key: str | None, errors: dict) -> str | None:
+class PositionBody(RequestModel):
+    """A point as a phone reports it."""
+
+    lon: Longitude
+    lat: Latitude
+    crs: Crs = "wgs84"
+
+
+class ReportBody(PositionBody):
+    """An event report (上报): what, where, how it came in. Level and channel have defaults:
+    the category's level, and the channel of the endpoint that took it."""
+
+    title: Text(MAX_TITLE, "事件标题 title", required=True)
+    category_code: Text(16, "事件类别编码 category code from the catalogue (GB/T 30428.2 and "
+                        "the district's own, e.g. E0102 exposed rubbish)", required=True)
+    description: Text(MAX_DESCRIPTION, "描述 description") = None
+    level: Annotated[int, Field(ge=1, le=5, description="等级 1 (most urgent) – 5")] | None = None
+    channel: Literal[tuple(CHANNELS)] | None = Field(None, description="上报渠道 channel")
+    external_ref: Text(MAX_KEY, "the sender's own reference: a retry with the same one gets "
+                       "the first case back (or send the Idempotency-Key header)") = None
+    address: Text(256, "地址 address") = None
+    reporter_name: Text(64, "上报人 reporter's name (masked to every reader)") = None
+    reporter_phone: Text(20, "上报人电话 reporter's phone (masked to every reader)") = None
+    photos: Annotated[list[PhotoLink], Field(max_length=MAX_PHOTOS)] | None = Field(
+        None, description=f"至多 {MAX_PHOTOS} 张照片的链接 links to at most {MAX_PHOTOS} photos")
+
+
+_LON_LAT = {"lon": "lon/lat", "lat": "lon/lat"}
+
+
+def _idempotency(ref: str | None, key: str | None, errors: dict) -> str | None:
     """The reference a retried report is known by: the body's external_ref, or else the
     Idempotency-Key header; both given, they must agree."""
-    ref = _text(payload, "external_ref", 64, errors)
     if key is None:
         return ref
     if not key.isascii() or not key.isprintable() or not 0 < len(key) <= MAX_KEY:
@@ -93,59 +113,41 @@ def _idempotency(payload: dict, key: str | None, errors: dict) -> str | None:
     return key
 
 
+def _checked(model: type[RequestModel], payload) -> tuple[RequestModel | None, dict]:
+    if not isinstance(payload, dict):
+        return None, {"body": "a JSON object is expected / 须为 JSON 对象"}
+    try:
+        return model.model_validate(payload), {}
+    except ValidationError as exc:
+        errors = field_errors(exc, {**_LON_LAT, "photos": "photos"})
+        if "photos" in errors:
+            errors["photos"] = (f"a list of at most {MAX_PHOTOS} http(s) links of at most "
+                                f"{MAX_URL} characters / 至多 {MAX_PHOTOS} 个 http(s) 链接")
+        return None, errors
+
+
 def parse_report(payload: dict, *, default_channel: str,
                  idempotency_key: str | None = None) -> EventReport:
-    """Check a JSON body (and an Idempotency-Key header); raise InvalidReport naming every bad
-    field at once."""
-    errors: dict[str, str] = {}
-    if not isinstance(payload, dict):
-        raise InvalidReport({"body": "a JSON object is expected / 须为 JSON 对象"})
-    title = _text(payload, "title", MAX_TITLE, errors, required=True)
-    description = _text(payload, "description", MAX_DESCRIPTION, errors)
-    category = _text(payload, "category_code", 16, errors, required=True)
-    address = _text(payload, "address", 256, errors)
-    reporter_name = _text(payload, "reporter_name", 64, errors)
-    reporter_phone = _text(payload, "reporter_phone", 20, errors)
-    external_ref = _idempotency(payload, idempotency_key, errors)
-    photos = _photos(payload, errors)
-    channel = payload.get("channel", default_channel)
-    if not isinstance(channel, str) or channel not in CHANNELS:
-        errors["channel"] = f"one of {', '.join(CHANNELS)}"
-    level = payload.get("level")
-    # true == 1 and 1.0 == 1 in Python: only a whole number (not a boolean) is a level
-    if level is not None and not (_is_number(level) and isinstance(level, int)
-                                  and level in EVENT_LEVELS):
-        errors["level"] = "a whole number 1 to 5 / 一至五级整数"
-    position = _position(payload, errors)
+    """Check a JSON body (and an Idempotency-Key header) against ReportBody; raise
+    InvalidReport naming every bad field at once."""
+    body, errors = _checked(ReportBody, payload)
+    external_ref = _idempotency(body.external_ref if body else None, idempotency_key, errors)
     if errors:
         raise InvalidReport(errors)
-    return EventReport(title, description, category, level, channel, external_ref,
-                       *position, address, reporter_name, reporter_phone, photos)
+    lon, lat = _wgs84(body)
+    return EventReport(body.title, body.description, body.category_code, body.level,
+                       body.channel or default_channel, external_ref, lon, lat, body.address,
+                       body.reporter_name, body.reporter_phone, tuple(body.photos or ()))
 
 
-def _position(payload: dict, errors: dict) -> tuple[float, float] | None:
-    """lon/lat in the body's datum (`crs`), as WGS84; None (and `errors` says why) if bad."""
-    crs = payload.get("crs", "wgs84")
-    crs = crs.lower() if isinstance(crs, str) else None
-    if crs not in CRS_CHOICES:
-        errors["crs"] = f"one of {', '.join(CRS_CHOICES)}"
-    lon, lat = payload.get("lon"), payload.get("lat")
-    if not all(_is_number(v) for v in (lon, lat)):
-        errors["lon/lat"] = "numbers are required / 须提供经纬度"
-    elif not (-180 <= lon <= 180 and -90 <= lat <= 90):
-        errors["lon/lat"] = "out of range / 超出范围"
-    if errors.keys() & {"crs", "lon/lat"}:
-        return None
-    wgs_lon, wgs_lat = to_wgs84(crs)(float(lon), float(lat))
-    return float(wgs_lon), float(wgs_lat)
+def _wgs84(position: PositionBody) -> tuple[float, float]:
+    lon, lat = to_wgs84(position.crs)(float(position.lon), float(position.lat))
+    return float(lon), float(lat)
 
 
 def parse_position(payload) -> tuple[float, float]:
     """A phone's position {"lon", "lat", "crs"?} as WGS84, or InvalidReport naming the fields."""
-    errors: dict[str, str] = {}
-    if not isinstance(payload, dict):
-        raise InvalidReport({"body": "a JSON object is expected / 须为 JSON 对象"})
-    position = _position(payload, errors)
-    if position is None:
+    body, errors = _checked(PositionBody, payload)
+    if errors:
         raise InvalidReport(errors)
-    return position
+    return _wgs84(body)

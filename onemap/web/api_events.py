@@ -15,20 +15,25 @@ from sqlalchemy import text
 
 from geodata.queries import assignment
 from geodata.scope import scoped
+from onemap.domain.intake import InvalidReport, ReportBody, parse_report
 from onemap.domain.roles import Capability
-from onemap.domain import lifecycle
-from onemap.domain.intake import InvalidReport, parse_report
-from onemap.domain.working_calendar import TimeLimit
 
 from . import case_steps
 from .auth import current_scope, requires
+from .bodies import ExtensionBody, NoteBody, TransitionBody
 from .case_steps import BadReport
-from .errors import InvalidRequest, NotFound
+from .errors import NotFound
+from .openapi import Header, documented, parsed_body
 
 api = Blueprint("events", __name__, url_prefix="/api/events")
+IDEMPOTENCY_KEY = Header("Idempotency-Key", "a retried POST with the same key gets the first "
+                         "case back, never a second one (1 to 64 printable ASCII characters)")
 
 
 @api.post("")
+@documented("上报事件 · report an event", body=ReportBody, headers=(IDEMPOTENCY_KEY,),
+            answers={201: "registered: the new case", 200: "already known: the first case"},
+            errors=(400, 401, 403, 422, 429))
 @requires(Capability.REPORT_EVENT)
 def report():
     """Register a reported event in the reporter's scope; 201 new, 200 already known."""
@@ -42,38 +47,29 @@ def report():
 
 
 @api.post("/<int:event_id>/transitions")
+@documented("流转 · move a case along the loop", body=TransitionBody,
+            errors=(400, 401, 403, 404, 409))
 @requires(Capability.HANDLE_EVENT)
 def move(event_id: int):
     """Move a case along the loop: {"action", "note"?, "staff_id"?}. 200 with the new state;
     404 alike for missing and out-of-scope cases; 409 when the action does not apply now."""
-    body = request.get_json(silent=True)
-    if (not isinstance(body, dict) or not isinstance(body.get("action"), str)
-            or body["action"] not in lifecycle.ACTIONS):  # 400 listing them, never echoing it
-        raise InvalidRequest(fields={"action": f"one of {', '.join(lifecycle.ACTIONS)}"})
-    staff_id, note, into = body.get("staff_id"), body.get("note"), body.get("into")
-    if staff_id is not None and (not isinstance(staff_id, int) or isinstance(staff_id, bool)):
-        raise InvalidRequest(fields={"staff_id": "a staff id"})
-    if into is not None and (not isinstance(into, int) or isinstance(into, bool)):
-        raise InvalidRequest(fields={"into": "the id of the case the report joins"})
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
-    moved = case_steps.move(event_id, body["action"], note, staff_id, into)
+    step = parsed_body(TransitionBody)
+    moved = case_steps.move(event_id, step.action, step.note, step.staff_id, step.into)
     return jsonify(moved), 200
 
 
 @api.post("/<int:event_id>/duplicate/dismiss")
+@documented("非重复 · dismiss a possible-duplicate flag", body=NoteBody,
+            errors=(400, 401, 403, 404, 409))
 @requires(Capability.HANDLE_EVENT)
 def dismiss_duplicate(event_id: int):
     """Not a duplicate after all: {"note"?}; 200, 409 when the report carries no flag."""
-    body = request.get_json(silent=True) or {}
-    note = body.get("note") if isinstance(body, dict) else None
-    if note is not None and (not isinstance(note, str) or len(note) > 2000):
-        raise InvalidRequest(fields={"note": "text of at most 2000 characters"})
-    cleared = case_steps.dismiss_duplicate(event_id, note)
+    cleared = case_steps.dismiss_duplicate(event_id, parsed_body(NoteBody).note)
     return jsonify(cleared), 200
 
 
 @api.get("/<int:event_id>/suggestions")
+@documented("派遣建议 · whom to dispatch the case to", errors=(401, 403, 404))
 @requires(Capability.HANDLE_EVENT)
 def suggestions(event_id: int):
     """Who could take the case, best first: its grid's on-duty workers, then the nearest
@@ -86,17 +82,12 @@ def suggestions(event_id: int):
     return jsonify({"event_id": event_id, "staff": staff}), 200
 
 
-def _extension(body) -> tuple[TimeLimit, str]:
-    """The extension asked for, or 400 naming the fields that are wrong."""
-    if not isinstance(body, dict):
-        raise InvalidRequest(fields={"body": "a JSON object"})
-    return case_steps.extension_asked(body.get("amount"), body.get("unit"), body.get("note"))
-
-
 @api.post("/<int:event_id>/extension")
+@documented("延期 · more time for a case in hand", body=ExtensionBody,
+            errors=(400, 401, 403, 404, 409))
 @requires(Capability.APPROVE_EXTENSION)
 def extend(event_id: int):
     """延期: {"amount", "unit", "note"}; 200 with the new due_at, 409 for a case not in hand."""
-    extra, note = _extension(request.get_json(silent=True))
-    moved = case_steps.extend(event_id, extra, note)
+    asked = parsed_body(ExtensionBody)
+    moved = case_steps.extend(event_id, asked.limit, asked.note)
     return jsonify(moved), 200

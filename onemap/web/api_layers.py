@@ -18,13 +18,16 @@ from layers.registry import VIEWPORT_LAYERS
 from onemap.domain.roles import Capability
 
 from .auth import current_scope, requires
+from .bodies import LiveQuery, ViewportQuery
 from .errors import InvalidRequest, NotFound
+from .openapi import documented, parsed_query
 
 api = Blueprint("layers", __name__, url_prefix="/api")
 GEOBUF = "application/x-protobuf"
 
 
 @api.get("/layers")
+@documented("图层目录 · the layers, their zooms and options", errors=(401,))
 @requires(Capability.VIEW_MAP)
 def catalogue():
     """What layers there are, with their titles, zooms and options."""
@@ -38,6 +41,8 @@ def catalogue():
 
 
 @api.get("/layers/<name>")
+@documented("视窗内要素 · a layer's features in a viewport (geobuf)", query=ViewportQuery,
+            binary=GEOBUF, errors=(400, 401, 404))
 @requires(Capability.VIEW_MAP)
 def features(name: str):
     """One layer's features in the viewport as geobuf; 400 says which parameter is wrong."""
@@ -45,7 +50,8 @@ def features(name: str):
     if layer is None:  # the name is not repeated: the list of layers says what exists
         raise NotFound("无此图层", "no such layer", layers=sorted(VIEWPORT_LAYERS))
     try:
-        viewport = Viewport.parse(request.args.get("bbox"), request.args.get("zoom"))
+        asked = parsed_query(ViewportQuery)
+        viewport = Viewport.parse(asked.bbox, asked.zoom)
         with scoped(current_scope()) as conn:
             payload = features_geobuf(conn, layer, viewport, request.args.to_dict())
     except BadRequest as exc:
@@ -54,12 +60,15 @@ def features(name: str):
 
 
 @api.get("/live")
+@documented("变化检测 · what changed since a token (204: nothing)", query=LiveQuery,
+            answers={200: "the new token and the topics that moved", 204: "nothing moved"},
+            errors=(400, 401))
 @requires(Capability.VIEW_MAP)
 def live_changes():
     """Change detection for open screens: no body at all when nothing moved."""
     with scoped(current_scope()) as conn:
         versions = live.clock(conn)
-    changed = live.changed_topics(request.args.get("since"), versions)
+    changed = live.changed_topics(parsed_query(LiveQuery).since, versions)
     if not changed:
         return Response(status=204, headers={"Cache-Control": "no-store"})
     # `token` goes back as ?since=; the screen compares `versions[topic]` per layer and never

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from onemap.domain.idcard import china_today
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from flask_login import current_user
 from limits import parse
 from limits.strategies import FixedWindowRateLimiter
@@ -26,11 +26,11 @@ from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 
 from .auth import audit_request, current_scope, limiter, refused, requires
-from .errors import InvalidRequest, Locked, NotFound, NotPermitted
+from .bodies import SearchBody, UnmaskBody
+from .openapi import documented, parsed_body
+from .errors import Locked, NotFound, NotPermitted
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
-MIN_PURPOSE = 4
-MAX_QUERY = 64
 _misses = FixedWindowRateLimiter(PostgresStorage())
 
 
@@ -46,14 +46,6 @@ class LookupsLocked(Locked):
     zh = "查询未命中次数过多，人员查询已锁定，请联系管理员解锁"
     en = ("person look-ups are locked for your account after too many searches that found"
           " nobody; an administrator can unlock them")
-
-
-def json_object() -> dict:
-    """The request's JSON object; 400 for anything else (a list, a string, no body)."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise InvalidRequest("须为 JSON 对象", "a JSON object is expected")
-    return body
 
 
 def _user_key() -> str:
@@ -87,6 +79,7 @@ def _masked(record: dict) -> dict:
 
 
 @api.get("/<int:person_id>")
+@documented("按编号查人（脱敏） · one person, masked", errors=(401, 403, 404, 423, 429))
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 @requires(Capability.LOOKUP_PERSON)
 def look_up(person_id: int):
@@ -104,17 +97,15 @@ def look_up(person_id: int):
 
 
 @api.post("/search")
+@documented("查人 · people by ID number or name, masked", body=SearchBody,
+            errors=(400, 401, 403, 423, 429))
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 @requires(Capability.LOOKUP_PERSON)
 def search():
     """People by ID number or name, masked; the query travels in the body, not the URL.
     Roles that may unmask match ID numbers and name prefixes, the others whole names only."""
     _unless_locked()
-    query = json_object().get("q")
-    if not isinstance(query, str) or not 1 <= len(query.strip()) <= MAX_QUERY:
-        raise InvalidRequest(f"查询内容须为 1 至 {MAX_QUERY} 个字符",
-                             f"q: text of 1 to {MAX_QUERY} characters")
-    query = query.strip()
+    query = parsed_body(SearchBody).q
     try:
         mode = search_mode(query, may_unmask=current_user.can(Capability.UNMASK_PERSON))
     except SearchRefused:
@@ -132,16 +123,14 @@ def search():
 
 
 @api.post("/<int:person_id>/unmask")
+@documented("查看明文（留痕） · one person in full, for a stated purpose", body=UnmaskBody,
+            errors=(400, 401, 403, 404, 423, 429))
 @limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
 @requires(Capability.UNMASK_PERSON)
 def unmask(person_id: int):
     """One person in full, for a stated purpose that the audit log keeps."""
     _unless_locked()
-    purpose = json_object().get("purpose")
-    purpose = purpose.strip() if isinstance(purpose, str) else ""
-    if len(purpose) < MIN_PURPOSE:
-        raise InvalidRequest("请填写查看原因（至少 4 个字符）",
-                             "purpose: say why (at least 4 characters)")
+    purpose = parsed_body(UnmaskBody).purpose
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         _audit(conn, "unmask", str(person_id), purpose=purpose[:500],

@@ -22,6 +22,8 @@ from onemap.domain import alarms
 from onemap.domain.roles import Capability
 
 from .auth import audit_request, current_scope, requires
+from .bodies import WindowQuery
+from .openapi import documented, parsed_query
 from .errors import InvalidRequest, NotFound, NotPermitted, Unprocessable, insufficient_privilege
 
 api = Blueprint("sensors", __name__, url_prefix="/api/sensors")
@@ -40,6 +42,8 @@ def _now() -> datetime:
 
 
 @api.post("/readings")
+@documented("传感器读数 · a batch of sensor readings (IoT platforms)", body=alarms.ReadingsBody,
+            errors=(400, 401, 403, 422, 429))
 @requires(Capability.REPORT_EVENT)
 def take_readings():
     """{"readings": [{"sensor": code, "at": ISO 8601 with offset, "value": number}, ...]}, 1 to
@@ -80,14 +84,16 @@ def take_readings():
 
 
 @api.get("/<code>/readings")
+@documented("设备读数曲线 · one sensor's readings in a window", query=WindowQuery,
+            errors=(400, 401, 403, 404))
 @requires(Capability.VIEW_MAP)
 def sensor_readings(code: str):
     """?since=&until= (ISO 8601 with offset; the last 24 hours by default): the sensor's
     readings, oldest first, at most 10,000 (the newest of the window; `truncated` says there
     were more). 404 alike for a sensor that does not exist and one outside the caller's area.
     A worn sensor's readings are a person's health data: each look is audited."""
-    since, until = _parsed(alarms.parse_window, request.args.get("since"),
-                           request.args.get("until"), _now())
+    window = parsed_query(WindowQuery)
+    since, until = _parsed(alarms.parse_window, window.since, window.until, _now())
     with scoped(current_scope()) as conn:
         sensor = sensors.sensor_by_code(conn, code[: alarms.MAX_CODE + 1])
         if sensor is None:

@@ -8,11 +8,13 @@ from flask import Blueprint, jsonify, request
 
 from geodata.queries import staff
 from geodata.scope import scoped
-from onemap.domain.intake import InvalidReport, parse_position
+from onemap.domain.intake import InvalidReport, PositionBody, parse_position
 from onemap.domain.roles import Capability
 
 from .auth import current_scope, requires
+from .bodies import DutyBody
 from .errors import InvalidRequest, NotFound
+from .openapi import documented, parsed_body
 
 api = Blueprint("staff", __name__, url_prefix="/api/staff")
 
@@ -22,6 +24,8 @@ def _not_staff() -> NotFound:
 
 
 @api.put("/me/position")
+@documented("上报位置 · where I am now (grid workers' phones)", body=PositionBody,
+            errors=(400, 401, 403, 404))
 @requires(Capability.HANDLE_EVENT)
 def my_position():
     """{"lon", "lat", "crs"?}: where I am now; 200 with the time it was recorded."""
@@ -37,14 +41,13 @@ def my_position():
 
 
 @api.put("/me/duty")
+@documented("上岗/离岗 · start or end a shift", body=DutyBody, errors=(400, 401, 403, 404))
 @requires(Capability.HANDLE_EVENT)
 def my_duty():
     """{"on_duty": true|false}: start or end a shift; 200 with the status it leaves."""
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict) or not isinstance(body.get("on_duty"), bool):
-        raise InvalidRequest(fields={"on_duty": "true or false"})
+    on_duty = parsed_body(DutyBody).on_duty
     with scoped(current_scope()) as conn:
-        changed = staff.set_my_duty(conn, body["on_duty"])
+        changed = staff.set_my_duty(conn, on_duty)
     if changed is None:
         raise _not_staff()
     return jsonify(changed), 200

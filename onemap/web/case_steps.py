@@ -10,15 +10,18 @@ committed, and raises an ApiError (errors.py) for anything it refuses, with noth
 from __future__ import annotations
 
 from flask_login import current_user
+from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
 from geodata.queries import duplicates, events
 from geodata.scope import scoped
 from onemap.domain import lifecycle
 from onemap.domain.intake import EventReport
-from onemap.domain.working_calendar import UNITS, TimeLimit
+from onemap.domain.requests import field_errors
+from onemap.domain.working_calendar import TimeLimit
 
 from .auth import audit_request, current_scope
+from .bodies import ExtensionBody
 from .errors import Conflict, InvalidRequest, NotFound, NotPermitted, Unprocessable, \
     insufficient_privilege
 
@@ -105,23 +108,14 @@ def dismiss_duplicate(event_id: int, note: str | None) -> dict:
     return cleared
 
 
-MAX_EXTENSION = 1000  # in any unit: a larger one is a typing error, not an extension
-
-
 def extension_asked(amount, unit, note) -> tuple[TimeLimit, str]:
-    """An extension as asked for (amount, unit, reason), or 400 naming the fields that are
-    wrong."""
-    errors = {}
-    if (isinstance(amount, bool) or not isinstance(amount, (int, float))
-            or not 0 < amount <= MAX_EXTENSION):
-        errors["amount"] = f"a number more than 0 and at most {MAX_EXTENSION}"
-    if unit not in UNITS:
-        errors["unit"] = f"one of {', '.join(UNITS)}"
-    if not isinstance(note, str) or not note.strip() or len(note) > 2000:
-        errors["note"] = "the reason, 1 to 2000 characters"
-    if errors:
-        raise InvalidRequest(fields=errors)
-    return TimeLimit(float(amount), unit), note.strip()
+    """An extension as asked for (amount, unit, reason), by the API's own model
+    (bodies.ExtensionBody), or 400 naming the fields that are wrong."""
+    try:
+        asked = ExtensionBody.model_validate({"amount": amount, "unit": unit, "note": note})
+    except ValidationError as exc:
+        raise InvalidRequest(fields=field_errors(exc)) from None
+    return asked.limit, asked.note
 
 
 def extend(event_id: int, extra: TimeLimit, note: str) -> dict:

@@ -72,12 +72,16 @@ def test_layers_need_a_login(demo_app_server):
 @pytest.mark.parametrize(("query", "says"), [
     ("", "bbox"), ("bbox=1,2,3&zoom=13", "bbox"), ("bbox=a,b,c,d&zoom=13", "bbox"),
     ("bbox=124,41,123,42&zoom=13", "west < east"), ("bbox=123,41,124,42", "zoom"),
-    ("bbox=123,41,124,42&zoom=40", "zoom"), ("bbox=123,41,124,nan&zoom=13", "finite"),
+    ("bbox=123,41,124,42&zoom=40", "zoom"), ("bbox=123,41,124,nan&zoom=13", "bbox"),
+    ("bbox=123,41,124,1e999&zoom=13", "finite"),
 ])
 def test_bad_viewports_are_refused_with_the_reason(demo_app_server, query, says):
+    """The form of each parameter (ViewportQuery, named in `fields`), then what the numbers
+    mean (in the message)."""
     status, body = _raw_get(demo_client(demo_app_server, "duty"), f"/api/layers/events?{query}")
     assert status == 400
-    assert says in json.loads(body)["error"]
+    answer = json.loads(body)
+    assert says in answer["error"] + " ".join(answer.get("fields", {}))
 
 
 def test_unknown_layers_and_options_are_refused(demo_app_server, district):
