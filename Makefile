@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # the district `make run` loads the first time: demo (~100 k people, ~30 s) or district (~800 k)
 DEMO_SCALE ?= demo
+# reports an hour the simulator makes beside `make run`, on the day's average
+SIMULATE_RATE ?= 30
 
 # Debian 12 packages: the database for `run`, plus the browser and CJK fonts for `test`.
 RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv
@@ -20,9 +22,14 @@ help:
 	@echo "             district the first time (DEMO_SCALE=demo|district), serve :8050"
 	@echo "make test  - install what is missing (also Chromium), run the whole test suite"
 
-# the escalation worker runs beside the server and stops with it
+# The escalation worker and the simulator run beside the server and stop with it. The
+# simulator waits until the server answers /healthz, then keeps the demo district alive
+# through the API (README: "A live district"); ONEMAP_SIMULATE=false leaves it out.
 run: system-packages venv db
-	$(BIN)/onemap worker & worker=$$!; trap "kill $$worker" EXIT; $(BIN)/onemap serve
+	$(BIN)/onemap worker & worker=$$!; \
+	$(BIN)/onemap simulate --rate $(SIMULATE_RATE) & simulator=$$!; \
+	trap "kill $$worker $$simulator 2>/dev/null" EXIT; \
+	$(BIN)/onemap serve
 
 test: system-packages test-packages venv
 	CI=$${CI:-} $(BIN)/python -m pytest

@@ -139,6 +139,11 @@ class Settings(BaseSettings):
         description="Office hours of a working day (Asia/Shanghai), on which time limits in "
         "working hours and working days are counted.",
     )
+    simulate: bool = Field(
+        default=True,
+        description="Whether `onemap simulate` runs (and `make run` starts it): false on a "
+        "database with real cases, which must never get simulated ones.",
+    )
     calendar_overrides: Path | None = Field(
         default=None,
         description="CSV of the district's own days off and days on (date,kind,note), winning "

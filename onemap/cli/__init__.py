@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from onemap.settings import get_settings
 
-from . import db, importing, serve, tokens, users, worker
+from . import db, importing, serve, simulate, tokens, users, worker
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
+app.command("simulate")(simulate.simulate)
 app.command("demo")(demo_command.demo)
 
 
