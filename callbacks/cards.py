@@ -56,8 +56,10 @@ def _frame(kind_zh: str, title: str, body: list) -> list:
 
 
 def event_card(event: dict, cameras: list[dict], staff: list[dict],
-               residents: list[dict] | None, resident_counts: dict[str, tuple[str, int]]) -> list:
-    """An event with what is around it; `residents` is None for roles that may not see names."""
+               residents: list[dict] | None, resident_counts: dict[str, tuple[str, int]],
+               desk_link: bool = False) -> list:
+    """An event with what is around it; `residents` is None for roles that may not see names;
+    `desk_link` for roles that handle cases: the case on the dispatch desk."""
     state = _zh(EVENT_STATES, event["state"])
     body = [
         html.Div(className=f"card-badges level-{event['level']}", children=[
@@ -66,6 +68,8 @@ def event_card(event: dict, cameras: list[dict], staff: list[dict],
             html.Span("超期 overdue", className="badge badge-overdue")
             if event["overdue"] else None,
         ]),
+        html.A("在调度台处理 Open on desk", href=f"/desk?case={event['id']}",
+               className="card-desk-link") if desk_link else None,
         html.P(event["description"] or "", className="card-description"),
         html.Div(className="card-photos", children=[
             html.A(f"照片 {n} photo", href=url, target="_blank", rel="noopener noreferrer")
@@ -183,4 +187,4 @@ def render(conn, kind: str, record: dict) -> list:
         audit_request(conn, "nearby_residents", object_kind="event", object_id=str(event_id),
                       details={"people": len({r["person_id"] for r in residents})})
     return event_card(record, cameras, staff, residents if names_allowed else None,
-                      resident_counts(residents))
+                      resident_counts(residents), current_user.can(Capability.HANDLE_EVENT))

@@ -59,3 +59,12 @@ WALL = MapSpec(
     default_layers=("district", "street", "community", "labels", "heatmap", "sensors",
                     "events"),
 )
+
+# the dispatch desk (pages/desk.py): close up around one case, who and what can reach it
+DESK = MapSpec(
+    "desk",
+    layer_names=("buildings", "labels", "places", "cameras", "sensors", "dispatch", "staff",
+                 "events"),
+    default_layers=("district", "street", "community", "grid", "buildings", "labels", "cameras",
+                    "staff", "dispatch", "events"),
+)
