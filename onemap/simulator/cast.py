@@ -170,7 +170,8 @@ def _choose_staff(conn, seed: int, count: int) -> list[dict]:
         if row["grid_code"] not in grids:
             grids.add(row["grid_code"])
             chosen.append(row)
-    return chosen
+    # in one order whatever the run: which worker makes a report is a draw over this list
+    return sorted(chosen, key=lambda row: row["id"])
 
 
 def _sensors(conn, seed: int, count: int) -> list[Sensor]:
