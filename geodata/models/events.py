@@ -83,8 +83,10 @@ class Event(Base):
         ],
         # the same report arriving twice from one sender is one event (idempotent intake);
         # per sender, so reusing another area's reference reveals nothing (migration 0004)
-        Index("uq_event_sender_reference", "channel",
-              text("coalesce(reported_by_user_id, 0)"), "external_ref", unique=True,
+        # (reference before sender since migration 0016: row-level security keeps the sender's
+        # test out of the index scan, so the reference must narrow it)
+        Index("uq_event_sender_reference", "channel", "external_ref",
+              text("coalesce(reported_by_user_id, 0)"), unique=True,
               postgresql_where=text("external_ref IS NOT NULL")),
         Index("ix_event_open", "state", "due_at",
               postgresql_where=text("onemap.event_is_open(state)")),

@@ -1,5 +1,6 @@
 """Where a case goes on arrival and who could take it: the grid of a point (or the nearest
-within 50 m), the handling department, and the staff to suggest for dispatch.
+within 50 m; asked by events.register with the rest of a case's arrival), and the staff to
+suggest for dispatch.
 
 Runs on the caller's scoped connection: only grids and staff inside the caller's scope are
 candidates, so a suggestion never names somebody the user may not see.
@@ -9,19 +10,17 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from onemap.domain.assignment import GRID_SNAP_METRES, handling_department
-from onemap.domain.escalation import initial_tier
 from onemap.domain.lifecycle import WITH_STAFF_STATES
 
-# The grid covering the point; else the nearest one within the snap distance. The KNN
-# operator (<->) walks the GiST index nearest first, so this reads a handful of grids whatever
-# the district's size.
-_GRID = """
-WITH point AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS p)
+# The grid covering the point `point.p`; else the nearest one within the snap distance. The
+# KNN operator (<->) walks the GiST index nearest first, so this reads a handful of grids
+# whatever the district's size. A scalar subquery: events.register asks it along with the
+# rest of what a new case needs, in one statement.
+GRID_OF_POINT = """
 SELECT code FROM (
   SELECT g.code, ST_Covers(g.geom, point.p) AS inside,
          ST_Distance(g.geom::geography, point.p::geography) AS metres
-    FROM onemap.grid g, point
+    FROM onemap.grid g
    ORDER BY g.geom <-> point.p
    LIMIT 4
 ) nearest
@@ -29,29 +28,6 @@ WHERE inside OR metres <= :snap
 ORDER BY inside DESC, metres, code
 LIMIT 1
 """
-
-_CATEGORY = """
-SELECT default_level, kind, department_code FROM onemap.event_category WHERE code = :code
-"""
-
-
-def grid_for_point(conn: Connection, lon: float, lat: float) -> str | None:
-    """The grid a point (WGS84) belongs to; None when no grid is within 50 m."""
-    return conn.execute(text(_GRID), {"lon": lon, "lat": lat,
-                                      "snap": GRID_SNAP_METRES}).scalar()
-
-
-def routing(conn: Connection, category: str, level: int | None) -> dict | None:
-    """A new case's level, tier and handling department from its category; None for a
-    category not in the catalogue."""
-    row = conn.execute(text(_CATEGORY), {"code": category}).mappings().one_or_none()
-    if row is None:
-        return None
-    level = level or row["default_level"]
-    tier = initial_tier(level)
-    return {"level": level, "tier": tier,
-            "department": handling_department(row["kind"], row["department_code"], tier)}
-
 
 _BUSY = ", ".join(f"'{state}'" for state in WITH_STAFF_STATES)
 

@@ -9,35 +9,27 @@ see, and can join only such a case.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, text
 
 from onemap.domain.assignment import DUPLICATE_HOURS, DUPLICATE_METRES
 
-# the open case of the same category nearest the point, reported in the day before `now`;
-# the (category_code, reported_at) index narrows it to that day's few cases of the category
-_NEAREST_OPEN = """
+# The open case of the same category nearest `point.p`, reported in the day before
+# `clock.now`; the (category_code, reported_at) index narrows it to that day's few cases of the
+# category. A scalar subquery: events.register asks it with the rest of a new case's arrival.
+NEAREST_OPEN = """
 SELECT e.id FROM onemap.event e
  WHERE e.category_code = :category
-   AND e.reported_at > :since AND e.reported_at <= :now
+   AND e.reported_at > clock.now - make_interval(hours => :duplicate_hours)
+   AND e.reported_at <= clock.now
    AND onemap.event_is_open(e.state)
-   AND ST_DWithin(e.geom::geography, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography,
-                  :metres)
- ORDER BY ST_Distance(e.geom::geography,
-                      ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)::geography), e.reported_at DESC
+   AND ST_DWithin(e.geom::geography, point.p::geography, :duplicate_metres)
+ ORDER BY ST_Distance(e.geom::geography, point.p::geography), e.reported_at DESC
  LIMIT 1
 """
 
-
-def possible_duplicate(conn: Connection, category: str, lon: float, lat: float,
-                       now: datetime) -> int | None:
-    """The open case a new report at (lon, lat) may repeat, or None."""
-    return conn.execute(text(_NEAREST_OPEN), {
-        "category": category, "lon": lon, "lat": lat, "now": now,
-        "since": now - timedelta(hours=DUPLICATE_HOURS), "metres": DUPLICATE_METRES,
-    }).scalar()
-
+WINDOW = {"duplicate_hours": DUPLICATE_HOURS, "duplicate_metres": DUPLICATE_METRES}
 
 class NotFlagged(ValueError):
     """The report carries no duplicate flag to dismiss."""

@@ -15,6 +15,8 @@ from sqlalchemy import Connection, text
 from geodata.queries import assignment, duplicates
 from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
+from onemap.domain.assignment import GRID_SNAP_METRES, handling_department
+from onemap.domain.escalation import initial_tier
 from onemap.domain.intake import EventReport
 from onemap.domain.working_calendar import (
     WARNING_SHARE,
@@ -31,15 +33,39 @@ WHERE channel = :channel AND external_ref = :ref
   AND coalesce(reported_by_user_id, 0) = coalesce(onemap.current_app_user_id(), 0)
 """
 
+# Everything a new case needs to know on arrival, in one round trip: the clock, its category's
+# level, kind and owner, its grid (assignment.GRID_OF_POINT), the open case it may repeat
+# (duplicates.NEAREST_OPEN) and its registration stage's time limit.
+_ARRIVAL = """
+WITH point AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS p),
+     clock AS (SELECT {now} AS now)
+SELECT clock.now, c.default_level, c.kind, c.department_code,
+       ({grid}) AS grid,
+       ({duplicate}) AS duplicate_of,
+       s.amount AS limit_amount, s.unit AS limit_unit
+  FROM onemap.event_category c CROSS JOIN point CROSS JOIN clock
+  LEFT JOIN onemap.event_stage_limit s ON s.stage = 'register'
+ WHERE c.code = :category
+"""
+
 _INSERT = """
 INSERT INTO onemap.event (id, code, title, description, category_code, level, channel,
   external_ref, state, address, grid_code, reporter_name, reporter_phone, reported_at,
-  stage_started_at, due_at, warn_at, tier, department_code, duplicate_of_id, photo_urls, geom)
-VALUES (:id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(:id AS text), 7, '0'), :title,
-  :description, :category, :level, :channel, :ref, 'reported', :address, :grid, :reporter_name,
-  :reporter_phone, :now, :now, :due, :warn, :tier, :department, :duplicate_of, :photos,
-  ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
+  stage_started_at, due_at, warn_at, tier, department_code, duplicate_of_id, photo_urls,
+  geom)
+SELECT n.id, 'AJ' || to_char(:now, 'YYYYMMDD') || lpad(CAST(n.id AS text), 7, '0'), :title,
+  :description, :category, :level, :channel, :ref, 'reported', :address, :grid,
+  :reporter_name, :reporter_phone, :now, :now, :due, :warn, :tier, :department,
+  :duplicate_of, :photos, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+  FROM (SELECT nextval(pg_get_serial_sequence('onemap.event', 'id')) AS id) n
 RETURNING id, code, state, grid_code, level, tier, department_code, due_at, duplicate_of_id
+"""
+
+# its own statement: the history's policy looks the event up, and a statement's parts see
+# the rows as they were when it began
+_HISTORY = """
+INSERT INTO onemap.event_history (event_id, action, from_state, to_state, actor_user_id, note)
+VALUES (:event_id, 'report', NULL, 'reported', :user_id, :note)
 """
 
 # a stage's limit; for handling, the category's own when it has one
@@ -52,12 +78,6 @@ SELECT CASE WHEN s.stage = 'handle' AND c.time_limit IS NOT NULL THEN c.time_lim
   LEFT JOIN onemap.event_category c ON c.code = :category
  WHERE s.stage = :stage
 """
-
-_HISTORY = """
-INSERT INTO onemap.event_history (event_id, action, from_state, to_state, actor_user_id, note)
-VALUES (:event_id, 'report', NULL, 'reported', :user_id, :note)
-"""
-
 
 class UnknownCategory(ValueError):
     """The category code is not in the catalogue."""
@@ -95,6 +115,12 @@ def stage_times(conn: Connection, stage: str, category: str, level: int,
     limit = stage_limit(conn, stage, category)
     if limit is None:
         return None, None
+    return limit_times(limit, level, start)
+
+
+def limit_times(limit: TimeLimit, level: int, start: datetime) -> tuple[datetime, datetime]:
+    """(due, warn) of a limit started at `start`: its end and 80 % of it, on the working
+    calendar (on the clock for emergencies)."""
     warning = TimeLimit(limit.amount * WARNING_SHARE, limit.unit)
     return (due_at(working_calendar(), start, limit, level),
             due_at(working_calendar(), start, warning, level))
@@ -107,29 +133,35 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     boundary), tier by level, handling department by category, and flagged when it may repeat
     an open case. Returns id, code, grid, level, tier, department, due time and the flag.
     `now`: the transaction's time unless a test injects one."""
-    route = assignment.routing(conn, report.category_code, report.level)
-    if route is None:
+    # the database's own clock unless a test injects one (the planner plans the duplicate
+    # check's time range on the index only for a plain now() or a value, not for a choice)
+    sql = _ARRIVAL.format(now="CAST(:now AS timestamptz)" if now else "now()",
+                          grid=assignment.GRID_OF_POINT, duplicate=duplicates.NEAREST_OPEN)
+    arrival = conn.execute(text(sql), {
+        "lon": report.lon, "lat": report.lat, "now": now, "category": report.category_code,
+        "snap": GRID_SNAP_METRES, **duplicates.WINDOW,
+    }).mappings().one_or_none()
+    if arrival is None:
         raise UnknownCategory(report.category_code)
-    grid = assignment.grid_for_point(conn, report.lon, report.lat)
-    if grid is None:
+    if arrival["grid"] is None:
         raise OutsideEveryGrid(f"{report.lon:.6f}, {report.lat:.6f}")
-    event_id = conn.execute(text(
-        "SELECT nextval(pg_get_serial_sequence('onemap.event', 'id'))")).scalar_one()
-    now = now or clock(conn)
-    level = route["level"]
-    due, warn = stage_times(conn, "register", report.category_code, level, now)
-    duplicate_of = duplicates.possible_duplicate(conn, report.category_code, report.lon,
-                                                 report.lat, now)
+    now, level = arrival["now"], report.level or arrival["default_level"]
+    tier = initial_tier(level)
+    due = warn = None
+    if arrival["limit_amount"] is not None:
+        limit = TimeLimit(float(arrival["limit_amount"]), arrival["limit_unit"])
+        due, warn = limit_times(limit, level, now)
     row = conn.execute(text(_INSERT), {
-        "id": event_id, "title": report.title, "description": report.description,
+        "title": report.title, "description": report.description,
         "category": report.category_code, "level": level, "now": now, "due": due,
-        "warn": warn, "tier": route["tier"], "department": route["department"],
-        "duplicate_of": duplicate_of, "photos": list(report.photos) or None,
-        "channel": report.channel, "ref": report.external_ref, "address": report.address,
-        "grid": grid, "reporter_name": report.reporter_name,
-        "reporter_phone": report.reporter_phone, "lon": report.lon, "lat": report.lat,
+        "warn": warn, "tier": tier, "duplicate_of": arrival["duplicate_of"],
+        "department": handling_department(arrival["kind"], arrival["department_code"], tier),
+        "photos": list(report.photos) or None, "channel": report.channel,
+        "ref": report.external_ref, "address": report.address, "grid": arrival["grid"],
+        "reporter_name": report.reporter_name, "reporter_phone": report.reporter_phone,
+        "lon": report.lon, "lat": report.lat,
     }).mappings().one()
-    conn.execute(text(_HISTORY), {"event_id": event_id, "user_id": user_id,
+    conn.execute(text(_HISTORY), {"event_id": row["id"], "user_id": user_id,
                                   "note": f"channel {report.channel}"})
     return dict(row)
 
