@@ -8,6 +8,7 @@ and a bit of the district's life."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -18,7 +19,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from onemap.simulator.places import decode
 from tests.conftest import onemap_command
+from tests.support.clients import Client
 from tests.support.logs import assert_clean_log, assert_clean_text
 from tests.support.ports import free_port
 from tests.support.serving import healthy, serving
@@ -135,6 +138,39 @@ def test_sensors_read_through_the_api(served, first_run):
                         " AND at >= %s", first_run["started"])[0]
     assert readings > 0 and batches[0] > 0 and batches[1] == readings
     assert _totals(first_run["done"].stderr)["readings"] == readings
+
+
+def test_the_simulators_tokens_reach_no_further_than_their_users(served, first_run):
+    """A worker's token sees its own grid and acts there only; no simulator user can sign in
+    with a password; the officers are duty officers of the district, nothing more."""
+    url, _env, base = served
+    tokens = json.loads((first_run["state"] / "tokens.json").read_text())["tokens"]
+    name = sorted(n for n in tokens if n.startswith("sim-worker-"))[0]
+    grid = _sql(url, "SELECT scope_code FROM onemap.app_user WHERE username = %s", name)[0][0]
+    elsewhere = _sql(url, "SELECT id FROM onemap.event WHERE grid_code <> %s"
+                          " ORDER BY id DESC LIMIT 1", grid)[0][0]
+    client = Client(base)
+    bearer = {"Authorization": f"Bearer {tokens[name]}"}
+    moved = client.request("POST", f"/api/events/{elsewhere}/transitions",
+                           json_body={"action": "register"}, headers=bearer)
+    assert moved[0] == 404
+    extent = _sql(url, "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)"
+                       " FROM (SELECT ST_Extent(geom) AS e FROM onemap.grid) x")[0]
+    seen = client.send("GET", "/api/layers/buildings?zoom=16&bbox="
+                       + ",".join(map(str, extent)), None, bearer)
+    assert seen.status == 200
+    ids = [int(f["properties"]["id"]) for f in decode(seen.body)["features"]]
+    grids = _sql(url, "SELECT DISTINCT grid_code FROM onemap.building WHERE id = ANY(%s)", ids)
+    assert ids and grids == [(grid,)]
+    users = _sql(url, "SELECT username, role_code, scope_code, password_hash FROM"
+                      " onemap.app_user WHERE username LIKE 'sim-%%'")
+    district = _sql(url, "SELECT code FROM onemap.district")[0][0]
+    for username, role, scope, password_hash in users:
+        assert password_hash == "!token"  # argon2 verifies no password against it
+        if username.startswith("sim-worker-"):
+            assert role == "grid_worker" and len(scope) == 15
+        else:
+            assert (role, scope) == ("duty_officer", district)
 
 
 def test_the_same_seed_sends_the_same_reports_and_doubles_nothing(served, first_run,

@@ -156,8 +156,9 @@ def _run(options: Options, engine: Engine, stop: threading.Event) -> str:
     state = _load_state(state_file, options.seed)
     arrivals = {c: Arrivals(options.seed, c, options.rate, state.get("channels", {}).get(c, 0))
                 for c in REPORTED_CHANNELS}
+    known_fields = set(Case.__dataclass_fields__) - {"plan"}
     for saved in state.get("cases", []):
-        case = Case(**saved)
+        case = Case(**{k: v for k, v in saved.items() if k in known_fields})
         work.cases[case.id] = case
         work.resume(case)
     if state:
