@@ -1,4 +1,5 @@
-"""The live clock (migration 0003): one version per topic, moved by every committed change."""
+"""The live clock (migration 0003): one version per topic, moved by every committed change
+(kept in shards, migration 0017: a topic's version is the sum of its rows)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ _KEYS = {"event": "e", "sensor": "s", "staff": "t"}  # one letter each, none sha
 
 def clock(conn: Connection) -> dict[str, int]:
     """topic -> version, as of the caller's snapshot."""
-    rows = conn.execute(text("SELECT topic, version FROM onemap.live_clock")).all()
+    rows = conn.execute(text(
+        "SELECT topic, sum(version) FROM onemap.live_clock GROUP BY topic")).all()
     return {topic: int(version) for topic, version in rows}
 
 

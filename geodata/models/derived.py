@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Integer, String, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Integer,
+    SmallInteger,
+    String,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
 
 
 class LiveClock(Base):
-    """One version per topic (event, sensor, staff), moved by triggers on every change."""
+    """Versions per topic (event, sensor, staff), moved by triggers on every change; each
+    topic in 16 shards (migration 0017), its version their sum."""
 
     __tablename__ = "live_clock"
+    __table_args__ = (CheckConstraint("shard >= 0 AND shard < 16",
+                                      name="live_clock_shard_check"),)
 
     topic: Mapped[str] = mapped_column(String(16), primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, server_default="0")
     version: Mapped[int] = mapped_column(BigInteger, server_default="0")
     changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=text("now()"))

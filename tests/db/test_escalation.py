@@ -155,10 +155,10 @@ def test_a_pass_with_nothing_to_do_writes_nothing(engine, committed_cases):
     with engine.begin() as conn:
         escalation.run_once(conn, TUESDAY)
     with engine.begin() as conn:
-        clock = conn.execute(text("SELECT version FROM live_clock WHERE topic = 'event'"))
+        clock = conn.execute(text("SELECT sum(version) FROM live_clock WHERE topic = 'event'"))
         before = clock.scalar()
         assert escalation.run_once(conn, TUESDAY) == {"warned": 0, "escalated": 0}
-        after = conn.execute(text("SELECT version FROM live_clock WHERE topic = 'event'"))
+        after = conn.execute(text("SELECT sum(version) FROM live_clock WHERE topic = 'event'"))
         assert after.scalar() == before  # open screens are not made to reload
 
 
