@@ -224,15 +224,17 @@ def _seen(value) -> dict | None:
     Output("desk-staff", "options"), Output("desk-staff", "value"),
     Output("desk-into", "value"), Output("desk-place", "data"), Output("desk-actions", "hidden"),
     Input("desk-case", "data"), Input("desk-refresh", "data"), Input(DESK.id("live"), "data"),
-    State("desk-seen", "data"),
+    Input("desk-minute", "n_intervals"), State("desk-seen", "data"),
 )
-def show_case(selected, _refresh, live, seen):
+def show_case(selected, _refresh, live, _minute, seen):
     """The case with its history, what is around it, and the actions that apply to it now;
-    again when it changes. The staff to send and the case to merge into are set afresh only
-    when another case is picked or the case moved on, never under an officer's hand."""
+    again when events change (staff walking about alone does not redraw it: their distances
+    follow at the next change or minute). The staff to send and the case to merge into are set
+    afresh only when another case is picked or the case moved on, never under an officer's
+    hand."""
     _allowed()
     changed = _live_changed(live)
-    if ctx.triggered_id == DESK.id("live") and not changed & {"event", "staff"}:
+    if ctx.triggered_id == DESK.id("live") and "event" not in changed:
         raise PreventUpdate
     selected = _input(case_id, selected)
     seen = _seen(seen)
