@@ -44,3 +44,9 @@ server.register_blueprint(staff_api)
 server.register_blueprint(sensors_api)
 server.register_blueprint(open311_api)
 server.register_blueprint(openapi_api)
+
+# Dash completes its set-up in a before-request hook on the first request, unguarded: two
+# threads' first requests at once raced it ("dictionary changed size during iteration", a 500
+# under bench/intake.py's load). Done here, before any worker thread serves.
+with server.test_request_context():
+    app._setup_server()
