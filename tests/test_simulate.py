@@ -249,3 +249,10 @@ def test_a_server_gone_mid_run_is_waited_for_and_sigterm_ends_the_run(served, tm
     made = _sql(url, "SELECT count(*) FROM onemap.event WHERE external_ref LIKE 'sim8-%%'"
                      " AND reported_at > %s", back)[0][0]
     assert made > 0
+
+
+def test_onemap_simulate_false_simulates_nothing(served, tmp_path):
+    _url, env, base = served
+    done = _simulate(dict(env, ONEMAP_SIMULATE="false"), base, tmp_path / "off", 9, 5)
+    assert done.returncode == 0 and "ONEMAP_SIMULATE is false" in done.stderr
+    assert not (tmp_path / "off").exists()  # no users, no tokens

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections import deque
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -219,8 +220,6 @@ class CaseWork:
 
     def look_at_the_map(self, _from: datetime, now: datetime) -> None:
         """Now and then: the reports waiting on the events layer that nobody took on."""
-        import time
-
         real = time.monotonic()
         if real - self._last_adoption < max(ADOPT_MIN_REAL_SECONDS,
                                             ADOPT_EVERY.total_seconds() / self.sim.clock.speed):
