@@ -32,7 +32,8 @@ LIMIT 1
 _BUSY = ", ".join(f"'{state}'" for state in WITH_STAFF_STATES)
 
 # The case's own grid's workers on duty first (the least loaded of them leading), then the
-# nearest available staff by their last position; each with distance and load.
+# nearest available staff of its community or of no grid (departments), by their last
+# position; each with distance and load.
 _SUGGEST = f"""
 WITH e AS (SELECT id, geom, grid_code FROM onemap.event WHERE id = :id),
 candidates AS (
@@ -42,6 +43,8 @@ candidates AS (
   UNION ALL
   (SELECT s.id, 1 AS rank FROM onemap.staff s, e
     WHERE s.on_duty AND s.status = 'available' AND s.last_position IS NOT NULL
+      -- a worker of another community's grid would be sent a case they may not open
+      AND (s.grid_code IS NULL OR left(s.grid_code, 12) = left(e.grid_code, 12))
     ORDER BY s.last_position <-> e.geom
     LIMIT :limit)
 )

@@ -43,7 +43,8 @@ SELECT id, code, name, owner, kind, status, heading, fov_deg, range_m, grid_code
 """
 
 _SENSOR = """
-SELECT s.id, s.code, s.name, s.kind, s.status, s.last_value, s.unit_of_measure,
+SELECT s.id, s.code, CASE WHEN s.person_id IS NULL THEN s.name ELSE s.code END AS name,
+       s.kind, s.status, s.last_value, s.unit_of_measure,
        s.low_threshold, s.high_threshold, s.last_reading_at, s.grid_code,
        (SELECT max(a.raised_at) FROM onemap.sensor_alarm a
          WHERE a.sensor_id = s.id AND a.cleared_at IS NULL) AS alarm_since,

@@ -53,7 +53,9 @@ _BANNER = """
    FROM onemap.event e
   WHERE e.level <= 2 AND onemap.event_is_open(e.state))
 UNION ALL
-(SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id, s.name, NULL, a.raised_at,
+(SELECT 'alarm:' || a.id, 'sensor_alarm', a.event_id, s.id,
+        -- a worn sensor by its code: the name a register gave it may carry its wearer's
+        CASE WHEN s.person_id IS NULL THEN s.name ELSE s.code END, NULL, a.raised_at,
         ST_Y(s.geom), ST_X(s.geom), NULL
    FROM onemap.sensor_alarm a JOIN onemap.sensor s ON s.id = a.sensor_id
   WHERE a.raised_at >= now() - CAST(:window AS interval) AND a.cleared_at IS NULL)

@@ -187,3 +187,6 @@ def test_suggestions_put_the_grids_on_duty_worker_first(demo_app_server, spot):
     nearest = [s["distance_m"] for s in staff if not s["same_grid"]]
     assert nearest and nearest == sorted(nearest)  # then the nearest available, nearest first
     assert all(s["status"] == "available" for s in staff if not s["same_grid"])
+    # never a worker of another community's grid, who could not open the case
+    assert all(s["grid_code"] is None or s["grid_code"][:12] == spot["grid"][:12]
+               for s in staff)
