@@ -132,7 +132,8 @@ def build_district(boundary: shapely.Polygon | shapely.MultiPolygon, *, code: st
     progress("a year of events")
     made = events.generate_events(n=scale.events, now=now, buildings=buildings, grids=grid_index,
                                   categories=categories, staff=staff_rows, cameras=cameras,
-                                  sensors=sensors, sensor_status=status, rng=rng)
+                                  sensors=sensors, sensor_status=status,
+                                  stage_limits=reference_table("stage_limits"), rng=rng)
 
     pieces = tiers.pieces.copy()
     leaders = staff_rows[staff_rows["tier"] == "piece_leader"].set_index("grid_code")["id"]

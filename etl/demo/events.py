@@ -20,7 +20,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geodata.working_calendar import working_calendar
+from onemap.domain import lifecycle
+from onemap.domain.assignment import handling_department
 from onemap.domain.escalation import initial_tier
+from onemap.domain.working_calendar import WARNING_SHARE, TimeLimit, due_at
 
 from .geo import GridIndex, jitter
 from .names import mobile_numbers, person_names
@@ -117,7 +121,7 @@ def _places(n: int, buildings: pd.DataFrame, grids: GridIndex, rng) -> pd.DataFr
 def generate_events(*, n: int, now: datetime, buildings: pd.DataFrame, grids: GridIndex,
                     categories: pd.DataFrame, staff: pd.DataFrame, cameras: pd.DataFrame,
                     sensors: pd.DataFrame, sensor_status: pd.DataFrame,
-                    rng: np.random.Generator) -> EventTables:
+                    stage_limits: pd.DataFrame, rng: np.random.Generator) -> EventTables:
     """`n` events over the year before `now`, with history rows and sensor alarms."""
     shares = np.array(list(CHANNELS.values()))
     channels = rng.choice(np.array(list(CHANNELS)), n, p=shares / shares.sum())
@@ -142,6 +146,7 @@ def generate_events(*, n: int, now: datetime, buildings: pd.DataFrame, grids: Gr
 
     _categorise(events, categories, by_id, rng)
     _lifecycle(events, categories, now, rng)
+    _open_stage_limits(events, categories, stage_limits)
     _assign(events, categories, staff, rng)
     _describe(events, cameras, dict(zip(categories["code"], categories["name_zh"])), rng)
     events.insert(0, "id", np.arange(1, n + 1))
@@ -239,10 +244,50 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     events["satisfaction"] = np.where(is_closed & public, satisfaction, None)
 
 
+STAGE_STARTS = {"register": "reported_at", "dispatch": "registered_at",
+                "handle": "dispatched_at", "verify": "handled_at", "close": "verified_at"}
+
+
+def _open_stage_limits(events: pd.DataFrame, categories: pd.DataFrame,
+                       stage_limits: pd.DataFrame) -> None:
+    """The open cases' current stage as the live loop would have timed it: started when the
+    state was reached, its limit (geodata/reference/stage_limits.csv; the category's own for
+    handling, twice over when extended) on the working calendar, warned at 80 %. The escalation
+    job then takes the demo's open cases up from there; finished ones keep their handling
+    limit, which is what their closure is judged by."""
+    limits = stage_limits.set_index("stage")
+    own = categories.set_index("code")["time_limit_hours"]
+    calendar = working_calendar()
+    for column in ("stage_started_at", "warn_at"):
+        events[column] = pd.Series(pd.NaT, index=events.index, dtype=events["reported_at"].dtype)
+    for row in np.flatnonzero(events["state"].isin(list(lifecycle.STAGE_OF_STATE)).to_numpy()):
+        case = events.iloc[row]
+        stage = lifecycle.STAGE_OF_STATE[case["state"]]
+        start = case[STAGE_STARTS[stage]] if stage != "register" else case["reported_at"]
+        if pd.isna(start):
+            continue
+        limit = TimeLimit(float(limits.at[stage, "amount"]), limits.at[stage, "unit"])
+        if stage == "handle" and pd.notna(own.get(case["category_code"])):
+            limit = TimeLimit(float(own[case["category_code"]]), "working_hours")
+        if stage == "handle" and case["extended"]:
+            limit = TimeLimit(limit.amount * 2, limit.unit)
+        start = pd.Timestamp(start).to_pydatetime()
+        level = int(case["level"])
+        events.iat[row, events.columns.get_loc("stage_started_at")] = start
+        events.iat[row, events.columns.get_loc("due_at")] = due_at(calendar, start, limit, level)
+        events.iat[row, events.columns.get_loc("warn_at")] = due_at(
+            calendar, start, TimeLimit(limit.amount * WARNING_SHARE, limit.unit), level)
+
+
 def _assign(events: pd.DataFrame, categories: pd.DataFrame, staff: pd.DataFrame, rng) -> None:
-    """Trivial matters stay in the grid (its worker); the rest go to the owning department."""
-    department = categories.set_index("code").loc[events["category_code"], "department_code"]
-    events["department_code"] = department.to_numpy()
+    """Trivial matters stay in the grid (its worker); the rest go to the department the routing
+    rule names (onemap/domain/assignment.py)."""
+    by_code = categories.set_index("code")
+    owners = by_code.loc[events["category_code"], "department_code"].to_numpy()
+    kinds = by_code.loc[events["category_code"], "kind"].to_numpy()
+    events["department_code"] = [
+        handling_department(kind, owner if isinstance(owner, str) else None, tier)
+        for kind, owner, tier in zip(kinds, owners, events["tier"])]
     grid_worker = staff[staff["tier"] == "grid_worker"].set_index("grid_code")["id"]
     responders = staff[staff["tier"] == "department"].groupby("department_code")["id"].apply(list)
     in_grid = events["level"].to_numpy() >= 5
