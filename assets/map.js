@@ -204,11 +204,12 @@
       });
     },
     eventMarker: function (feature, latlng, context) {
-      const p = feature.properties, px = scale();
+      const p = feature.properties, px = scale(), h = hideout(context);
+      const ring = p.overdue ? h.rings.overdue : p.warning ? h.rings.warning : null;
       return L.circleMarker(latlng, {
-        pane: hideout(context).pane,
+        pane: h.pane,
         radius: (p.level <= 2 ? 9 : p.level === 3 ? 7 : 5) * px,
-        color: p.overdue ? "#ff1744" : p.warning ? "#ffd600" : "#0b1420",
+        color: ring ? ring.colour : "#0b1420",
         weight: (p.overdue ? 3 : p.warning ? 2.5 : 1) * px,
         fillColor: colourOf(feature, context, "#90a4ae"), fillOpacity: 0.9,
       });

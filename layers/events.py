@@ -13,6 +13,11 @@ _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
 LEVEL_PALETTE = Palette("level", {1: "#ff1744", 2: "#ff6d00", 3: "#ffc400", 4: "#29b6f6",
                                   5: "#90a4ae"}, EVENT_LEVELS)
 
+# the outline of a case running late: yellow at 80 % of its stage's limit (预警), red past it
+# (超期); assets/map.js draws them and the legend names them from here
+EVENT_RINGS = {"warning": {"colour": "#ffd600", "zh": "预警", "en": "warning (80 % of the limit)"},
+               "overdue": {"colour": "#ff1744", "zh": "超期", "en": "overdue"}}
+
 EVENTS = Layer(
     "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "warning", "title"),
     live_topic="event",
@@ -29,7 +34,8 @@ EVENTS = Layer(
     # tooltips speak the screen's language: the states' Chinese names go to the browser
     display=Display("events", {"pointToLayer": "eventMarker", "onEachFeature": "eventTooltip"},
                     palette=LEVEL_PALETTE, card="events",
-                    hideout={"states": {code: zh for code, (zh, _en) in EVENT_STATES.items()}}),
+                    hideout={"states": {code: zh for code, (zh, _en) in EVENT_STATES.items()},
+                             "rings": EVENT_RINGS}),
 )
 
 DISPATCH = Layer(

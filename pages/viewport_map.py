@@ -106,11 +106,16 @@ def _legend(spec: MapSpec) -> html.Details:
             entries = [(display.hideout["colour"], layer.title_zh, layer.title_en)]
         else:
             continue
+        rings = display.hideout.get("rings", {}).values()
         rows.append(html.Div(className="legend-layer", children=[
             html.Span(layer.title_zh, className="legend-title"),
             *[html.Span(className="legend-entry", title=en, children=[
                 html.I(className="legend-swatch", style={"background": colour}), zh])
               for colour, zh, en in entries],
+            *[html.Span(className="legend-entry", title=ring["en"], children=[
+                html.I(className="legend-swatch legend-ring",
+                       style={"borderColor": ring["colour"]}), ring["zh"]])
+              for ring in rings],
         ]))
     return html.Details(open=True, className="map-legend", children=[
         html.Summary("图例 Legend"), *rows])
