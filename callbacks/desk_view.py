@@ -285,7 +285,7 @@ def nearby(cameras: list[dict], staff: list[dict], key_groups: list[dict]) -> li
             ] or [html.Li("无 none", className="desk-muted")]),
         ]),
         html.Section(className="desk-near", children=[
-            html.H3(["100 m 内重点人群 ", html.Span("Key groups", className="en")]),
+            html.H3(["重点人群 ", html.Span("Key groups, 100 m", className="en")]),
             html.Ul(className="desk-near-list", children=[
                 html.Li([html.Span(g["name_zh"]), html.Span(f"{g['people']} 人",
                                                             className="desk-muted")])

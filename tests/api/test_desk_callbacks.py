@@ -379,3 +379,41 @@ def test_the_walls_card_links_handlers_to_the_desk(demo_app_server, case):
     for username, shown in (("duty", True), ("gridworker", True), ("leader", False)):
         status, text = _post(demo_client(demo_app_server, username), body)
         assert status == 200 and (link in text) is shown, username
+
+
+def test_possible_duplicates_are_merged_or_dismissed_on_the_desk(demo_app_server, place):
+    duty = demo_client(demo_app_server, "duty")
+    lon, lat = place["points"][-1]
+    made = []
+    for n in range(3):  # the same thing three times at one spot: the later two are flagged
+        status, _h, body, _c = duty.request("POST", "/api/events", json_body={
+            "title": f"井盖缺失 {n}", "category_code": "C0103", "lon": lon, "lat": lat,
+            "external_ref": f"DUP-{secrets.token_hex(6)}"}, headers=duty.same_origin())
+        assert status == 201, body
+        made.append(json.loads(body))
+    first, merged, dismissed = made
+    assert merged["duplicate_of_id"] == first["id"]
+    assert dismissed["duplicate_of_id"] in (first["id"], merged["id"])  # the nearest, newest
+    status, text = _post(duty, queues("duplicates"))
+    assert merged["code"] in text and dismissed["code"] in text and first["code"] not in text
+    status, text = _post(duty, show_case(merged["id"]))
+    answer = json.loads(text)["response"]
+    assert answer["desk-into"]["value"] == first["code"]  # the case it may repeat, ready
+    assert not answer[_id_text({"action": "dismiss", "type": "desk-action"})]["disabled"]
+    seen = {"id": merged["id"], "state": "reported"}
+    status, text = _post(duty, act("merge", seen, note="同一井盖", into=first["code"]))
+    assert "desk-message ok" in text and "已合并" in text, text[:300]
+    status, text = _post(duty, act("dismiss", {"id": dismissed["id"], "state": "reported"},
+                                   note="另一处井盖"))
+    assert "已排除重复" in text
+    with psycopg.connect(place["url"]) as conn:
+        rows = dict(conn.execute(
+            "SELECT id, ARRAY[state, CAST(duplicate_of_id AS text), CAST(merged_into_id AS text)]"
+            " FROM onemap.event WHERE id = ANY(%s)", ([m["id"] for m in made],)).fetchall())
+    assert rows[merged["id"]] == ["merged", None, str(first["id"])]
+    assert rows[dismissed["id"]] == ["reported", None, None]
+    assert _audits(place["url"], merged["id"], "event_merge") == 1
+    assert _audits(place["url"], dismissed["id"], "event_dismiss_duplicate") == 1
+    # the case it joined tells the story in its own timeline
+    status, text = _post(duty, show_case(first["id"]))
+    assert "并入重复上报" in text and merged["code"] in text
