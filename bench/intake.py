@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from geodata import sessions, users  # noqa: E402
 from geodata.db import database_url, make_engine  # noqa: E402
 from onemap.domain.roles import ROLE_CAPABILITIES  # noqa: E402
+from onemap.settings import get_settings  # noqa: E402
 from results import publish  # noqa: E402
 from tests.support.serving import healthy  # noqa: E402
 from tests.support.serving import serving as serve_app  # noqa: E402
@@ -159,7 +160,7 @@ def main() -> None:
         with (context if context else _given(args.base_url)) as base:
             poster = Poster(base, token)
             run(poster, keyed[:args.warm_up], args.concurrency)  # connections, caches
-            load = with_load(lambda: run(poster, keyed[args.warm_up:], args.concurrency))
+            load = with_load(lambda: run(poster, keyed[args.warm_up:], args.concurrency), base)
             retries = run(poster, keyed[args.warm_up::10], args.concurrency)
         with engine.connect() as conn:
             made = conn.execute(text("SELECT count(*) FROM onemap.event"
@@ -174,11 +175,59 @@ def main() -> None:
     report(args, load, retries, made, removed, before, after)
 
 
-def with_load(measure):
-    """The measurement with the load average before and after it."""
-    before = os.getloadavg()[0]
+def _cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return sum(int(v) for v in fields[11:13]) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def _parent(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError):
+        return None
+
+
+def _processes(match) -> set[int]:
+    """The pids whose command line `match` accepts."""
+    pids = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                line = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            if match(line):
+                pids.add(int(entry.name))
+    return pids
+
+
+def server_processes(base: str) -> tuple[set[int], set[int]]:
+    """The app's gunicorn processes (by the port they bind) and the dev cluster's backends."""
+    port = base.rsplit(":", 1)[1]
+    app = _processes(lambda line: "gunicorn" in line and f":{port} " in line)
+    postmaster = int(Path(get_settings().pg_dir, "data", "postmaster.pid").read_text().split()[0])
+    database = {pid for pid in _processes(lambda line: line.startswith("postgres: "))
+                if _parent(pid) == postmaster}
+    return app, database
+
+
+def with_load(measure, base: str):
+    """The measurement with the load average before and after it, and the CPU the app and
+    the database spent on it (processes there at the start or the end; a backend that both
+    started and ended within the run is missed)."""
+    app, database = server_processes(base)
+    before = {pid: _cpu(pid) for pid in app | database}
+    load = os.getloadavg()[0]
     result = measure()
-    result["load"] = (before, os.getloadavg()[0])
+    result["load"] = (load, os.getloadavg()[0])
+    app_end, database_end = server_processes(base)
+    result["cpu_ms"] = tuple(
+        sum(_cpu(pid) - before.get(pid, 0.0) for pid in group) * 1000 / result["n"]
+        for group in (app | app_end, database | database_end))
     return result
 
 
@@ -221,7 +270,10 @@ def report(args, load: dict, retries: dict, made: int, removed: int, before: int
         f". Cases made: {made:,} for {args.warm_up + args.events:,} distinct keys "
         f"({'none lost, none doubled' if made == args.warm_up + args.events else 'MISMATCH'}"
         f"; every answer {'as expected' if ok else 'NOT as expected'}). Load average "
-        f"{load['load'][0]:.2f} → {load['load'][1]:.2f}. The bench's {removed:,} events and "
+        f"{load['load'][0]:.2f} → {load['load'][1]:.2f}. CPU per report: "
+        f"{load['cpu_ms'][0]:.1f} ms in the app's processes, {load['cpu_ms'][1]:.1f} ms in "
+        f"PostgreSQL's backends (two cores give {2000 / TARGET_PER_S:.1f} ms a report at the "
+        f"goal's rate, the client included). The bench's {removed:,} events and "
         f"their history were removed afterwards ({after:,} events remain).", "",
     ])
     publish(TITLE, section, dry_run=args.no_write)

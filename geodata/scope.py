@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from sqlalchemy import Connection, Engine, event, text
 
-from onemap.settings import Settings, get_settings
+from onemap.settings import THREADS_PER_WORKER, Settings, get_settings
 
 from .db import database_url, embedded_cluster, make_engine
 
@@ -66,10 +66,10 @@ def app_login_url(settings: Settings | None = None) -> str | None:
     return role_login_url(APP_ROLE, settings)
 
 
-def engine_as(role: str, url: str) -> Engine:
+def engine_as(role: str, url: str, **kwargs) -> Engine:
     """An engine whose connections act as `role` after logging in as the owner (the fallback
     for an external server without a login of the role's own)."""
-    engine = make_engine(url)
+    engine = make_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _become(dbapi_connection, _record) -> None:
@@ -80,16 +80,17 @@ def engine_as(role: str, url: str) -> Engine:
     return engine
 
 
-def app_engine_for(url: str) -> Engine:
+def app_engine_for(url: str, **kwargs) -> Engine:
     """An engine whose connections act as the app's role after logging in as the owner."""
-    return engine_as(APP_ROLE, url)
+    return engine_as(APP_ROLE, url, **kwargs)
 
 
 @lru_cache(maxsize=1)
 def app_engine() -> Engine:
     """The process-wide engine for user requests: logged in as the app's role where possible."""
     login = app_login_url()
-    return make_engine(login) if login else app_engine_for(database_url())
+    return (make_engine(login, pool_size=THREADS_PER_WORKER) if login
+            else app_engine_for(database_url(), pool_size=THREADS_PER_WORKER))
 
 
 @lru_cache(maxsize=1)
@@ -97,7 +98,8 @@ def auth_engine() -> Engine:
     """The process-wide engine for sign-in and sessions, as `onemap_auth` (reads password
     hashes, writes sessions; used by no other code path)."""
     login = role_login_url(AUTH_ROLE)
-    return make_engine(login, pool_size=2) if login else engine_as(AUTH_ROLE, database_url())
+    return (make_engine(login, pool_size=THREADS_PER_WORKER) if login
+            else engine_as(AUTH_ROLE, database_url(), pool_size=THREADS_PER_WORKER))
 
 
 @contextmanager

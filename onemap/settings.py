@@ -29,6 +29,11 @@ def _default_pg_bin() -> Path:
     return debian
 
 
+# each gunicorn worker serves this many requests at once; its database pools keep as many
+# connections open (fewer made every overflowing request open and close one: bench/intake.py)
+THREADS_PER_WORKER = 8
+
+
 class Settings(BaseSettings):
     """OneMap settings; each field is the environment variable ONEMAP_<FIELD NAME>."""
 
@@ -84,7 +89,7 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the dashboard listens on.")
     port: int = Field(default=8050, description="Port the dashboard listens on.")
     workers: int = Field(
-        default=1, description="gunicorn worker processes (8 threads each)."
+        default=1, description=f"gunicorn worker processes ({THREADS_PER_WORKER} threads each)."
     )
     log_level: str = Field(default="INFO", description="Log level of the web server.")
     secret_key: str | None = Field(

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from geodata.db import database_url
-from onemap.settings import PROJECT_ROOT, get_settings
+from onemap.settings import PROJECT_ROOT, THREADS_PER_WORKER, get_settings
 
 # address, time, method, path (without its query string), status, bytes, milliseconds
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
@@ -32,7 +32,7 @@ def serve(
         "--chdir", str(PROJECT_ROOT),
         "--bind", f"{host}:{port}",
         "--workers", str(workers),
-        "--threads", "8",
+        "--threads", str(THREADS_PER_WORKER),
         "--timeout", "120",
         "--log-level", settings.log_level.lower(),
         # if an access log is turned on (GUNICORN_CMD_ARGS="--access-logfile -"), it holds no
