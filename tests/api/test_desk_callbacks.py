@@ -417,3 +417,55 @@ def test_possible_duplicates_are_merged_or_dismissed_on_the_desk(demo_app_server
     # the case it joined tells the story in its own timeline
     status, text = _post(duty, show_case(first["id"]))
     assert "并入重复上报" in text and merged["code"] in text
+
+
+# -- the pure parts the callbacks stand on --------------------------------------------------
+
+def test_an_old_or_edited_url_keeps_what_is_still_right():
+    from pages.desk_filters import from_url
+
+    values, queue, case_id = from_url({
+        "queue": "overdue", "case": "123", "unit": "210103001", "cat": "C01", "level": "9",
+        "channel": MARKER, "period": "custom", "from": "2026-13-40", "to": "2026-12-01",
+        "q": ["twice", "given"]}, "210103")
+    assert (queue, case_id) == ("overdue", 123)
+    assert (values.unit, values.category, values.level, values.channel) == (
+        "210103001", "C01", None, None)
+    assert (values.period, values.start, values.end, values.text) == (
+        "custom", None, "2026-12-01", None)
+    # another area's unit, an unknown queue, a case id that is not one: dropped
+    values, queue, case_id = from_url({"unit": "210104001", "queue": MARKER,
+                                       "case": "1e9"}, "210103")
+    assert (values.unit, queue, case_id) == (None, "new", None)
+
+
+def test_time_windows_are_the_command_centres_days():
+    from datetime import datetime, timedelta, timezone
+
+    from pages.desk_filters import FilterValues, LOCAL, reported_between
+
+    now = datetime(2026, 12, 3, 17, 30, tzinfo=timezone.utc)  # 01:30 on the 4th in Shenyang
+    since, until = reported_between(FilterValues(period="today"), now)
+    assert since == datetime(2026, 12, 4, tzinfo=LOCAL) and until is None
+    since, until = reported_between(FilterValues(period="custom", start="2026-12-01",
+                                                 end="2026-12-02"), now)
+    assert (since, until) == (datetime(2026, 12, 1, tzinfo=LOCAL),
+                              datetime(2026, 12, 3, tzinfo=LOCAL))  # the last day whole
+    assert reported_between(FilterValues(period="7d"), now) == (now - timedelta(days=7), None)
+    assert reported_between(FilterValues(period="all"), now) == (None, None)
+
+
+def test_time_left_reads_at_a_glance():
+    from datetime import datetime, timedelta, timezone
+
+    from callbacks.desk_view import duration_text, time_left
+
+    assert [duration_text(s) for s in (20, 45 * 60, 2 * 3600 + 15 * 60, 3 * 86400 + 7200,
+                                       -5400)] == ["<1分", "45分", "2时15分", "3天2时", "1时30分"]
+    now = datetime(2026, 12, 3, 9, tzinfo=timezone.utc)
+    case = {"state": "handling", "due_at": now + timedelta(hours=2), "warned": True}
+    assert time_left(case, now) == ("剩 2时", "warned")
+    assert time_left({**case, "due_at": now - timedelta(minutes=30)}, now) == ("超期 30分",
+                                                                               "late")
+    assert time_left({**case, "state": "suspended"}, now)[1] == "paused"  # its clock stands
+    assert time_left({**case, "state": "closed"}, now) == ("—", "none")
