@@ -31,6 +31,7 @@ from onemap.web.auth import current_scope, current_user, refused
 from onemap.web.errors import ApiError, Conflict, InvalidRequest, NotFound
 from onemap.web.request_guard import InvalidInput
 from pages.desk_filters import BadInput, FilterValues, case_id, checked, query_filters, queue_key
+from pages.desk_ids import EXTEND_BUTTON
 from pages.map_parts import overlays_need_gcj02
 
 from . import desk_view, viewport_map
@@ -223,6 +224,8 @@ def _seen(value) -> dict | None:
     Output("desk-seen", "data"), Output({"type": "desk-action", "action": ALL}, "disabled"),
     Output("desk-staff", "options"), Output("desk-staff", "value"),
     Output("desk-into", "value"), Output("desk-place", "data"), Output("desk-actions", "hidden"),
+    Output("desk-staff", "disabled"), Output("desk-into", "disabled"),
+    Output({"type": "desk-gated", "name": ALL}, "disabled"),
     Input("desk-case", "data"), Input("desk-refresh", "data"), Input(DESK.id("live"), "data"),
     Input("desk-minute", "n_intervals"), State("desk-seen", "data"),
 )
@@ -239,13 +242,15 @@ def show_case(selected, _refresh, live, _minute, seen):
     selected = _input(case_id, selected)
     seen = _seen(seen)
     buttons = [output["id"]["action"] for output in ctx.outputs_list[5]]
+    gated = len(ctx.outputs_list[13])  # the extension's button, on duty officers' pages
     if selected is None:
         raise PreventUpdate
     with scoped(current_scope()) as conn:
         case = desk.case(conn, selected)
         if case is None:
             return ([html.P(NO_CASE, className="desk-message error")], [], [], [], None,
-                    [True] * len(buttons), [], None, None, no_update, True)
+                    [True] * len(buttons), [], None, None, no_update, True, True, True,
+                    [True] * gated)
         history = desk.history(conn, selected)
         stage = lifecycle.STAGE_OF_STATE.get(case["state"])
         limit = events.stage_limit(conn, stage, case["category_code"]) if stage else None
@@ -272,6 +277,8 @@ def show_case(selected, _refresh, live, _minute, seen):
         (case.get("duplicate_of_code") or "") if fresh else no_update,
         {"id": selected, "lat": lat, "lng": lng} if not same_view else no_update,
         not case["open"],
+        not enabled["dispatch"], not enabled["merge"],
+        [case["state"] not in lifecycle.EXTENDABLE_STATES] * gated,
     )
 
 
@@ -366,7 +373,7 @@ def act(_clicks, seen, note, staff, into, refresh):
     Output("desk-message", "className", allow_duplicate=True),
     Output("desk-refresh", "data", allow_duplicate=True),
     Output("desk-ext-note", "value"),
-    Input("desk-extend", "n_clicks"),
+    Input(EXTEND_BUTTON, "n_clicks"),
     State("desk-seen", "data"), State("desk-ext-amount", "value"),
     State("desk-ext-unit", "value"), State("desk-ext-note", "value"),
     State("desk-refresh", "data"),

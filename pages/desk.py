@@ -24,6 +24,7 @@ from onemap.domain.vocab import CHANNELS, EVENT_LEVELS
 from onemap.domain.working_calendar import UNITS
 from onemap.web.auth import current_scope, current_user
 from pages.desk_filters import PERIODS, URL_KEYS, FilterValues, from_url
+from pages.desk_ids import EXTEND_BUTTON
 from pages.map_parts import overlays_need_gcj02
 from pages.shell import nav_links, sign_out_form
 from pages.viewport_map import live_status, viewport_map
@@ -133,7 +134,7 @@ def _action_bar() -> html.Div:
                          className="desk-dropdown desk-ext-unit"),
             dcc.Input(id="desk-ext-note", placeholder="延期理由 Reason", maxLength=2000,
                       className="desk-input desk-ext-note"),
-            html.Button("批准延期 Extend", id="desk-extend", n_clicks=0,
+            html.Button("批准延期 Extend", id=EXTEND_BUTTON, n_clicks=0, disabled=True,
                         className="desk-action desk-action-extend"),
         ])]
     return html.Div(id="desk-actions", className="desk-actions", hidden=True, children=[

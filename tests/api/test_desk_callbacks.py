@@ -20,6 +20,7 @@ from tests.support.answers import refused, send_json
 from tests.support.clients import Client, demo_client, signed_in
 
 ACTIONS = [*lifecycle.ACTIONS, "dismiss"]
+EXTEND = {"type": "desk-gated", "name": "extend"}
 MARKER = "<desk-probe>"
 
 
@@ -46,6 +47,8 @@ def _many(component_id: str) -> list:
     declared = json.loads(component_id)
     if declared["type"] == "desk-action":
         return [{"type": "desk-action", "action": a} for a in ACTIONS]
+    if declared["type"] == "desk-gated":
+        return [EXTEND]
     if declared["type"] in ("desk-count", "desk-queue"):
         return [{"type": declared["type"], "queue": q} for q in QUEUES]
     raise AssertionError(component_id)
@@ -114,10 +117,10 @@ def queues(queue="new", **filters) -> dict:
 
 def extend(seen: dict, amount=1, unit="working_days", reason="等配件") -> dict:
     return dash_call("desk-ext-note.value", {
-        ("desk-extend", "n_clicks"): 1, ("desk-seen", "data"): seen,
+        (_id_text(EXTEND), "n_clicks"): 1, ("desk-seen", "data"): seen,
         ("desk-ext-amount", "value"): amount, ("desk-ext-unit", "value"): unit,
         ("desk-ext-note", "value"): reason, ("desk-refresh", "data"): 0},
-        ("desk-extend", "n_clicks"))
+        (EXTEND, "n_clicks"))
 
 
 def submit_report(point: dict, title: str, ref: str, category="C0101") -> dict:
@@ -237,9 +240,10 @@ def test_each_step_is_the_apis_with_its_history_and_audit_rows(demo_app_server, 
     assert "欧阳娜娜" not in text and "13812345678" not in text
     answer = json.loads(text)["response"]
     assert answer["desk-seen"]["data"] == {"id": case["id"], "state": "handling"}
-    enabled = {json.loads(key)["action"] for key, value in answer.items()
-               if key.startswith("{") and not value["disabled"]}
-    assert enabled == {"suspend", "report_back"}
+    enabled = {json.loads(key).get("action") or json.loads(key)["name"]
+               for key, value in answer.items() if key.startswith("{") and not value["disabled"]}
+    assert enabled == {"suspend", "report_back", "extend"}  # extend: a case being handled
+    assert answer["desk-staff"]["disabled"] and answer["desk-into"]["disabled"]
 
 
 def test_extension_needs_its_own_right(demo_app_server, place, case):
