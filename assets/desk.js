@@ -20,21 +20,60 @@
     return id && id.queue ? id.queue : noUpdate();
   }
 
-  function chooseCase() {
-    const id = clicked();
-    if (!id || typeof id.id !== "number") return noUpdate();
-    markSelected(id.id);
-    return id.id;
+  // -- the queue's list: rows drawn here from plain values (callbacks/desk_view.queue_row), as
+  // text, never as markup; a click picks the case (the server checks it: callbacks/desk.py)
+  function element(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
   }
 
-  function markSelected(caseId) {  // at once, before the server's answer redraws the list
+  function rowOf(row) {
+    const item = element("li", "desk-row level-" + Number(row.level) + " time-" + row.kind);
+    item.dataset.case = String(Number(row.id));
+    const top = element("div", "desk-row-top");
+    top.appendChild(element("span", "desk-level", Number(row.level) + "级"));
+    top.appendChild(element("span", "desk-row-code", row.code));
+    (row.tags || []).forEach(function (tag) {
+      top.appendChild(element("span", "desk-tag desk-tag-" + tag[1], tag[0]));
+    });
+    top.appendChild(element("span", "desk-due desk-due-" + row.kind, row.left));
+    item.appendChild(top);
+    item.appendChild(element("div", "desk-row-title", row.title));
+    const meta = element("div", "desk-row-meta");
+    (row.meta || []).forEach(function (part) { meta.appendChild(element("span", null, part)); });
+    item.appendChild(meta);
+    return item;
+  }
+
+  function drawList(rows, selected) {
+    const list = document.getElementById("desk-list");
+    if (!list || !Array.isArray(rows)) return noUpdate();
+    const items = rows.length ? rows.map(rowOf)
+      : [element("li", "desk-empty", "此队列暂无案件 · Nothing in this queue")];
+    list.replaceChildren.apply(list, items);
+    if (selected !== null && selected !== undefined) markSelected(selected, false);
+    return noUpdate();
+  }
+
+  function pickRow(event) {
+    const row = event.target.closest && event.target.closest(".desk-row");
+    if (!row || !row.dataset.case || !window.dash_clientside.set_props) return;
+    const caseId = Number(row.dataset.case);
+    markSelected(caseId, true);
+    window.dash_clientside.set_props("desk-case", {data: caseId});
+  }
+  document.addEventListener("click", pickRow);
+
+  function markSelected(caseId, scroll) {  // at once, before the server's answer comes
     document.querySelectorAll(".desk-row.selected").forEach(function (row) {
       row.classList.remove("selected");
     });
-    const row = document.querySelector('.desk-row[data-case="' + caseId + '"]');
+    const row = document.querySelector('.desk-row[data-case="' + Number(caseId) + '"]');
     if (row) {
       row.classList.add("selected");
-      row.scrollIntoView({block: "nearest"});
+      if (scroll) row.scrollIntoView({block: "nearest"});
     }
   }
 
@@ -110,7 +149,7 @@
   document.addEventListener("keydown", onKey);
 
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    desk: {chooseQueue: chooseQueue, chooseCase: chooseCase, rememberDesk: rememberDesk,
+    desk: {chooseQueue: chooseQueue, drawList: drawList, rememberDesk: rememberDesk,
            customDates: customDates, fly: fly, toggleReport: toggleReport, pickPoint: pickPoint,
            cancelReport: cancelReport},
   });

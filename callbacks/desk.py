@@ -87,10 +87,10 @@ clientside_callback(
     Output("desk-queue", "data"),
     Input({"type": "desk-queue", "queue": ALL}, "n_clicks"), prevent_initial_call=True,
 )
-clientside_callback(
-    ClientsideFunction("desk", "chooseCase"),
-    Output("desk-case", "data"),
-    Input({"type": "desk-row", "id": ALL}, "n_clicks"), prevent_initial_call=True,
+clientside_callback(  # the queue's rows, drawn in the browser; a click on one picks the case
+    ClientsideFunction("desk", "drawList"),
+    Output("desk-list", "className"),
+    Input("desk-list-rows", "data"), State("desk-case", "data"),
 )
 clientside_callback(
     ClientsideFunction("desk", "rememberDesk"),
@@ -141,13 +141,12 @@ FILTER_INPUTS = [Input("desk-unit", "value"), Input("desk-category", "value"),
 @callback(
     Output({"type": "desk-count", "queue": ALL}, "children"),
     Output({"type": "desk-queue", "queue": ALL}, "className"),
-    Output("desk-list", "children"), Output("desk-list-more", "children"),
+    Output("desk-list-rows", "data"), Output("desk-list-more", "children"),
     Input(DESK.id("live"), "data"), *FILTER_INPUTS, Input("desk-queue", "data"),
     Input("desk-refresh", "data"), Input("desk-minute", "n_intervals"),
-    State("desk-case", "data"),
 )
 def refresh_queues(live, unit, category, level, channel, period, start, end, text, queue,
-                   _refresh, _minute, selected):
+                   _refresh, _minute):
     """Counts of every queue and the chosen queue's first cases, under the filters; again
     whenever events change (the map's live poll), a step is taken here, or a minute passes."""
     _allowed()
@@ -157,7 +156,6 @@ def refresh_queues(live, unit, category, level, channel, period, start, end, tex
     values = _input(checked, FilterValues(unit, category, level, channel, period, start, end,
                                           text), current_scope().code)
     queue = _input(queue_key, queue)
-    selected = _input(case_id, selected)
     filters = query_filters(values, _now())
     with scoped(current_scope()) as conn:
         counts = desk.queue_counts(conn, filters)
@@ -168,8 +166,7 @@ def refresh_queues(live, unit, category, level, channel, period, start, end, tex
         [f"{counts.get(key, 0):,}" for key in (o["id"]["queue"] for o in ctx.outputs_list[0])],
         [f"desk-queue desk-queue-{key}" + (" chosen" if key == queue else "")
          + (" empty" if not counts.get(key) else "") for key in tiles],
-        [desk_view.queue_row(c, now, c["id"] == selected) for c in cases]
-        or [html.Li("此队列暂无案件 · Nothing in this queue", className="desk-empty")],
+        [desk_view.queue_row(c, now) for c in cases],
         desk_view.more_text(counts[queue], len(cases)),
     )
 

@@ -86,32 +86,20 @@ def place_of(case: dict) -> str:
     return " ".join(parts) or (case.get("grid_code") or "—")
 
 
-def queue_row(case: dict, now: datetime, selected: bool) -> html.Li:
+def queue_row(case: dict, now: datetime) -> dict:
+    """One case of a queue as the browser draws it (assets/desk.js: drawList, as text): plain
+    values, no components — a hundred rows of Dash components took the page's renderer five
+    seconds to mount."""
     left, kind = time_left(case, now)
     tags = []
     if case["state"] == "suspended":
-        tags.append(html.Span("挂账", className="desk-tag desk-tag-paused"))
+        tags.append(["挂账", "paused"])
     if case.get("duplicate"):
-        tags.append(html.Span("疑似重复", className="desk-tag desk-tag-duplicate"))
-    classes = f"desk-row level-{case['level']} time-{kind}" + (" selected" if selected else "")
-    return html.Li(
-        id={"type": "desk-row", "id": case["id"]}, n_clicks=0, className=classes,
-        **{"data-case": str(case["id"])},
-        children=[
-            html.Div(className="desk-row-top", children=[
-                html.Span(f"{case['level']}级", className="desk-level"),
-                html.Span(case["code"], className="desk-row-code"),
-                *tags,
-                html.Span(left, className=f"desk-due desk-due-{kind}"),
-            ]),
-            html.Div(case["title"], className="desk-row-title"),
-            html.Div(className="desk-row-meta", children=[
-                html.Span(case["category"]), html.Span(place_of(case)),
-                html.Span(_zh(CHANNELS, case["channel"])),
-                html.Span(local_time(case["reported_at"])),
-            ]),
-        ],
-    )
+        tags.append(["疑似重复", "duplicate"])
+    return {"id": case["id"], "level": case["level"], "code": case["code"],
+            "title": case["title"], "left": left, "kind": kind, "tags": tags,
+            "meta": [case["category"], place_of(case), _zh(CHANNELS, case["channel"]),
+                     local_time(case["reported_at"])]}
 
 
 def more_text(total: int, shown: int) -> str:

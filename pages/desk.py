@@ -246,7 +246,8 @@ def layout(**query) -> html.Div:
             html.Section(className="desk-left", children=[
                 _queues(queue),
                 _filters(values, units, categories),
-                html.Ol(id="desk-list", className="desk-list"),
+                html.Ol(id="desk-list", className="desk-list"),  # assets/desk.js draws it
+                dcc.Store(id="desk-list-rows"),
                 html.Div(id="desk-list-more", className="desk-more"),
             ]),
             html.Section(className="desk-centre", children=[

@@ -112,7 +112,7 @@ def queues(queue="new", **filters) -> dict:
     for name, value in filters.items():
         values[(f"desk-{name}", "value")] = value
     values.setdefault(("desk-period", "value"), "all")
-    return dash_call("desk-list.children", values, ("desk-queue", "data"))
+    return dash_call("desk-list-rows.data", values, ("desk-queue", "data"))
 
 
 def extend(seen: dict, amount=1, unit="working_days", reason="等配件") -> dict:
