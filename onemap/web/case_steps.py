@@ -36,9 +36,10 @@ def no_such_case() -> NotFound:
     return NotFound("您的管辖范围内无此事件", "no such event in your area")
 
 
-def report(parsed: EventReport) -> tuple[dict, bool]:
+def report(parsed: EventReport, details: dict | None = None) -> tuple[dict, bool]:
     """Register a report in the reporter's scope: (the case, True) when it is new, (the case
-    this sender already reported under that reference, False) when it is a retry."""
+    this sender already reported under that reference, False) when it is a retry. `details`:
+    more for the audit row (how the report came in)."""
     try:
         with scoped(current_scope()) as conn:
             known = events.existing(conn, parsed.channel, parsed.external_ref)
@@ -46,7 +47,8 @@ def report(parsed: EventReport) -> tuple[dict, bool]:
                 made = events.register(conn, parsed, current_user.user.id)
                 audit_request(conn, "event_report", object_kind="event",
                               object_id=str(made["id"]),
-                              details={"to_state": "reported", "channel": parsed.channel})
+                              details={"to_state": "reported", "channel": parsed.channel,
+                                       **(details or {})})
     except events.UnknownCategory as exc:
         raise BadReport(fields={"category_code": f"unknown category {exc}"}) from None
     except events.OutsideEveryGrid:

@@ -20,8 +20,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from flask import Blueprint, request
-from flask_login import current_user
-from sqlalchemy.exc import IntegrityError, ProgrammingError
 from werkzeug.exceptions import (
     BadRequest,
     HTTPException,
@@ -29,14 +27,19 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
-from geodata.queries import events
 from geodata.queries import open311 as queries
 from geodata.scope import app_engine, scoped
 from onemap.domain import open311
 from onemap.domain.roles import Capability
 
+from . import case_steps
 from .auth import audit_request, current_scope, requires
-from .errors import ApiError, InvalidRequest, NotFound, NotPermitted, insufficient_privilege
+from .errors import (
+    ApiError,
+    InvalidRequest,
+    NotFound,
+    Unprocessable,
+)
 from .open311_answers import answer, api_error_answer, http_error_answer
 from .request_guard import FORM_TYPES
 
@@ -123,38 +126,21 @@ def _form():
 
 
 def _register(report, lang: str) -> tuple[dict, bool]:
-    """The case this report makes, or the one a retry with the same Idempotency-Key made;
-    committed with its history and audit rows before anything is answered."""
+    """The case this report makes, or the one a retry with the same Idempotency-Key made
+    (then True); the events API's own intake (case_steps.report): committed with its history
+    and audit rows before anything is answered."""
+    with scoped(current_scope()) as conn:
+        category = queries.service(conn, report.category_code)
+    if category is None:
+        raise NotFound(fields={"service_code": "no such service / 无此服务"})
+    report = replace(report, title=open311.title(category["name_zh"], report.address,
+                                                 report.description))
     try:
-        with scoped(current_scope()) as conn:
-            known = events.existing(conn, open311.CHANNEL, report.external_ref)
-            if known is not None:
-                return known, True
-            category = queries.service(conn, report.category_code)
-            if category is None:
-                raise NotFound(fields={"service_code": "no such service / 无此服务"})
-            report = replace(report, title=open311.title(category["name_zh"], report.address,
-                                                         report.description))
-            made = events.register(conn, report, current_user.user.id)
-            audit_request(conn, "event_report", object_kind="event", object_id=str(made["id"]),
-                          details={"to_state": "reported", "channel": open311.CHANNEL,
-                                   "lang": lang})
-            return made, False
-    except events.OutsideEveryGrid:
+        case, created = case_steps.report(report, details={"lang": lang})
+    except Unprocessable:  # the spec knows no 422: a place in no grid is a bad lat/long
         raise InvalidRequest(fields={"lat/long": "the place is in no grid of the district"
                                                  " / 位置不在任何网格内"}) from None
-    except ProgrammingError as exc:
-        if insufficient_privilege(exc):  # row-level security's check on the new row
-            raise NotPermitted("位置超出该 api_key 的管辖范围",
-                               "the place is outside the area of this api_key") from None
-        raise
-    except IntegrityError:
-        # the same key arrived twice at once: the other request registered it
-        with scoped(current_scope()) as conn:
-            known = events.existing(conn, open311.CHANNEL, report.external_ref)
-        if known is None:
-            raise
-        return known, True
+    return case, not created
 
 
 @api.post(f"{V2}/requests.{FORMAT}")

@@ -331,8 +331,7 @@ def test_a_key_without_the_right_or_outside_its_area_is_refused(app_server, area
         == ["无此权限 / not permitted for your role"]
     assert _get(client, f"requests.json?api_key={leader_key}")[0] == 200
     refused = _errors(_post(client, {"api_key": grid_key, **_report(area, 3)}), 403)
-    assert refused == ["位置超出该 api_key 的管辖范围 / the place is outside the area of this"
-                       " api_key"]
+    assert refused == ["位置超出您的管辖范围 / the place is outside your area"]  # the intake's
     assert _count(engine, "SELECT count(*) FROM event") == before
     assert _post(client, {"api_key": grid_key, **_report(area, 0)})[0] == 200
 
