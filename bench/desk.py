@@ -1,7 +1,7 @@
 """Benchmark: the dispatch desk's first render (issue 11); writes the numbers to BENCHMARKS.md.
 
 Signed in as the demo duty officer (the whole district), headless Chromium at 1920x1080 opens
-/desk?case=<id> — the most overdue open case, as a link from the wall's card opens it — and
+/desk?queue=overdue&case=<id> — the overdue queue and its most overdue case — and
 times, from navigation start: the queue counts filled, the queue's list drawn, the case's
 timeline shown, and the case's marker painted on the desk map. Fresh pages in one signed-in
 context (browser cache warm), then fresh contexts with the same cookies (cache cold).
@@ -84,7 +84,7 @@ def _one_load(context, url: str) -> dict:
 def measure(base: str, case: int, loads: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    url = f"{base}/desk?case={case}"
+    url = f"{base}/desk?queue=overdue&case={case}"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         options = {"viewport": {"width": SCREEN[0], "height": SCREEN[1]}, "locale": "zh-CN"}
@@ -139,7 +139,7 @@ def main() -> None:
         f"{SCREEN[0]}x{SCREEN[1]}, district scale ({open_:,} open cases, {overdue:,} of them "
         f"overdue), signed in as the duty officer (the whole district): "
         f"`bench/desk.py{' --serve' if args.serve else ''} --loads {args.loads}` opens "
-        "`/desk?case=<the most overdue case>` as the wall's card links it. Milliseconds from "
+        "`/desk?queue=overdue&case=<the most overdue case>`. Milliseconds from "
         "navigation start, median / p95 of "
         f"{args.loads} loads each; load average {load_before:.2f} → {load_after:.2f}.", "",
         "| browser cache | queue counts | queue list | case timeline | case on the map | "
