@@ -15,7 +15,7 @@ are removed again (the audit rows stay: they are evidence, and name the bench's 
 the demo district is left as it was.
 
     .venv/bin/python bench/intake.py --serve                # `onemap serve` of its own
-    .venv/bin/python bench/intake.py --serve --workers 2 --events 3000 --concurrency 8
+    .venv/bin/python bench/intake.py --serve --workers 2 --events 3000 --concurrency 16
 """
 
 from __future__ import annotations
@@ -135,7 +135,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8052")
     parser.add_argument("--serve", action="store_true", help="start `onemap serve` of its own")
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers with --serve")
+    parser.add_argument("--workers", type=int, default=get_settings().workers,
+                        help="gunicorn workers with --serve [default: ONEMAP_WORKERS]")
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--warm-up", type=int, default=100)
