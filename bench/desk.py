@@ -26,9 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geodata.db import database_url, make_engine  # noqa: E402
 from results import publish  # noqa: E402
-from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sign_in_tab  # noqa: E402
 from tests.support.users import DEMO_PASSWORDS  # noqa: E402
-from wall_screen import machine, p95, serving  # noqa: E402
+from wall_screen import machine, p95, serving, warm_and_cold  # noqa: E402
 
 TITLE = "## Dispatch desk first render (issue 11)"
 SCREEN = (1920, 1080)
@@ -82,32 +81,9 @@ def _one_load(context, url: str) -> dict:
 
 
 def measure(base: str, case: int, loads: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
     url = f"{base}/desk?queue=overdue&case={case}"
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        options = {"viewport": {"width": SCREEN[0], "height": SCREEN[1]}, "locale": "zh-CN"}
-        try:
-            context = browser.new_context(**options)
-            context.add_init_script(_PROBE)
-            page = context.new_page()
-            sign_in_tab(page, base, "duty", DEMO_PASSWORDS["duty"])
-            page.close()
-            _one_load(context, url)  # the server's and the browser's first time
-            warm = [_one_load(context, url) for _ in range(loads)]
-            state = context.storage_state()
-            context.close()
-            cold = []
-            for _ in range(loads):
-                fresh = browser.new_context(storage_state=state, **options)
-                fresh.add_init_script(_PROBE)
-                cold.append(_one_load(fresh, url))
-                fresh.close()
-            version = browser.version
-        finally:
-            browser.close()
-    return {"warm": warm, "cold": cold, "chromium": version}
+    return warm_and_cold(base, "duty", DEMO_PASSWORDS["duty"], _PROBE,
+                         lambda context: _one_load(context, url), loads, SCREEN)
 
 
 def _row(label: str, loads: list[dict]) -> str:

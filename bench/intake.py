@@ -43,9 +43,7 @@ from geodata.db import database_url, make_engine  # noqa: E402
 from onemap.domain.roles import ROLE_CAPABILITIES  # noqa: E402
 from onemap.settings import get_settings  # noqa: E402
 from results import publish  # noqa: E402
-from tests.support.serving import healthy  # noqa: E402
-from tests.support.serving import serving as serve_app  # noqa: E402
-from wall_screen import machine, p95  # noqa: E402
+from wall_screen import machine, p95, serving  # noqa: E402
 
 TITLE = "## Machine intake (issue 11)"
 TARGET_PER_S, TARGET_P95_MS = 300, 50
@@ -151,14 +149,7 @@ def main() -> None:
     keyed = [(f"bench-{secrets.token_hex(8)}", body) for body in bodies]
     env = dict(os.environ, ONEMAP_WORKERS=str(args.workers))
     try:
-        if args.serve:
-            context = serve_app(env, log_prefix="onemap-bench-intake", ready_within=90,
-                                check_log=False)
-        else:
-            if not healthy(args.base_url):
-                sys.exit(f"no OneMap at {args.base_url} (start one, or pass --serve)")
-            context = None
-        with (context if context else _given(args.base_url)) as base:
+        with serving(args.base_url, args.serve, env, "onemap-bench-intake") as base:
             poster = Poster(base, token)
             run(poster, keyed[:args.warm_up], args.concurrency)  # connections, caches
             load = with_load(lambda: run(poster, keyed[args.warm_up:], args.concurrency), base)
@@ -230,17 +221,6 @@ def with_load(measure, base: str):
         sum(_cpu(pid) - before.get(pid, 0.0) for pid in group) * 1000 / result["n"]
         for group in (app | app_end, database | database_end))
     return result
-
-
-class _given:
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def __enter__(self) -> str:
-        return self.base
-
-    def __exit__(self, *exc) -> None:
-        return None
 
 
 def report(args, load: dict, retries: dict, made: int, removed: int, before: int,

@@ -72,15 +72,17 @@ TARGET_POLL_MS = 20
 # -- the server and the client: the harness the tests use (tests/support) ------------------
 
 @contextmanager
-def serving(base_url: str, start: bool):
-    """Yields the base URL: `base_url` as it is, or a `onemap serve` of our own (then stopped)."""
+def serving(base_url: str, start: bool, env: dict | None = None,
+            log_prefix: str = "onemap-bench-wall"):
+    """Yields the base URL: `base_url` as it is, or a `onemap serve` of our own with `env`
+    (None: this process's environment), then stopped."""
     if not start:
         if not healthy(base_url):
             sys.exit(f"no OneMap at {base_url} (start one, or pass --serve)")
         yield base_url
         return
     # the bench's own load may log what a test would not: its log is kept, not judged
-    with serve_app(log_prefix="onemap-bench-wall", ready_within=90, check_log=False) as base:
+    with serve_app(env, log_prefix=log_prefix, ready_within=90, check_log=False) as base:
         yield base
 
 
@@ -418,34 +420,42 @@ def _one_load(context, base: str) -> dict:
             "callbacks": len(bench["responses"]), "events bytes": events.get("bytes")}
 
 
-def measure_first_render(base: str, user: str, password: str, loads: int) -> dict:
-    """`loads` fresh pages in one signed-in context (after one untimed load), then `loads`
-    fresh contexts carrying the same cookies (nothing cached)."""
+def warm_and_cold(base: str, user: str, password: str, probe: str, one_load, loads: int,
+                  screen: tuple[int, int] = SCREEN) -> dict:
+    """`one_load(context)` once untimed, then in `loads` fresh pages of one signed-in context
+    (browser cache warm), then in `loads` fresh contexts carrying the same cookies (nothing
+    cached); `probe` runs in every page before its own scripts."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        options = {"viewport": {"width": SCREEN[0], "height": SCREEN[1]}, "locale": "zh-CN"}
+        options = {"viewport": {"width": screen[0], "height": screen[1]}, "locale": "zh-CN"}
         try:
             context = browser.new_context(**options)
-            context.add_init_script(_PROBE)
+            context.add_init_script(probe)
             page = context.new_page()
             sign_in_tab(page, base, user, password)
             page.close()
-            first = _one_load(context, base)
-            warm = [_one_load(context, base) for _ in range(loads)]
+            first = one_load(context)
+            warm = [one_load(context) for _ in range(loads)]
             state = context.storage_state()
             context.close()
             cold = []
             for _ in range(loads):
                 fresh = browser.new_context(storage_state=state, **options)
-                fresh.add_init_script(_PROBE)
-                cold.append(_one_load(fresh, base))
+                fresh.add_init_script(probe)
+                cold.append(one_load(fresh))
                 fresh.close()
             version = browser.version
         finally:
             browser.close()
     return {"first": first, "warm": warm, "cold": cold, "chromium": version}
+
+
+def measure_first_render(base: str, user: str, password: str, loads: int) -> dict:
+    """The wall's milestones in fresh pages and fresh contexts (warm_and_cold)."""
+    return warm_and_cold(base, user, password, _PROBE, lambda context: _one_load(context, base),
+                         loads)
 
 
 # -- the report ------------------------------------------------------------------------------

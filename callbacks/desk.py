@@ -252,8 +252,8 @@ def show_case(selected, _refresh, live, _minute, seen):
         stage = lifecycle.STAGE_OF_STATE.get(case["state"])
         limit = events.stage_limit(conn, stage, case["category_code"]) if stage else None
         cameras = nearby.cameras_near(conn, selected)
-        staff = desk.staff_near(conn, selected)
-        key_groups = desk.key_group_counts(conn, selected)
+        staff = nearby.staff_near(conn, selected, limit=6)
+        key_groups = nearby.key_group_counts(conn, selected)
         same_view = seen is not None and seen["id"] == selected
         fresh = not (same_view and seen["state"] == case["state"])
         suggested = (assignment.suggest_staff(conn, selected, SUGGESTIONS)

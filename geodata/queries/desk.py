@@ -24,13 +24,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
-from onemap.domain.lifecycle import WITH_STAFF_STATES
-
 NEW_WINDOW = "30 minutes"
-CAMERA_RADIUS_M = 300
-RESIDENT_RADIUS_M = 100
-_DEG_PER_M = 1 / 80_000  # generous up to 44° N: a degree of longitude is ≥ 80 km there
-_WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
 
 # past its limit: the job's mark, or the clock itself should the job be late
 _LATE = "coalesce(e.urgency = 'overdue' OR e.due_at < now(), false)"
@@ -206,59 +200,6 @@ def history(conn: Connection, event_id: int) -> list[dict]:
     display name; None for the system's jobs), the note, and its data with the staff member's
     name when one was sent (only staff inside the caller's scope are named)."""
     return [dict(r) for r in conn.execute(text(_HISTORY), {"id": event_id}).mappings()]
-
-
-_STAFF = f"""
-WITH e AS (SELECT geom FROM onemap.event WHERE id = :id)
-SELECT s.id, s.name, s.tier, s.status, s.grid_code,
-       round(ST_Distance(s.last_position::geography, e.geom::geography)) AS metres,
-       (SELECT count(*) FROM onemap.event x
-         WHERE x.assigned_staff_id = s.id AND x.state IN ({_WITH_STAFF})) AS open_cases
-  FROM e, onemap.staff s
- WHERE s.on_duty AND s.last_position IS NOT NULL
- ORDER BY s.last_position <-> e.geom
- LIMIT :limit
-"""
-
-
-def staff_near(conn: Connection, event_id: int, limit: int = 6) -> list[dict]:
-    """The nearest staff on duty, nearest first, with their load: the cases they hold now."""
-    return [dict(r) for r in conn.execute(text(_STAFF), {"id": event_id, "limit": limit})
-            .mappings()]
-
-
-# distinct residents per key-group tag in buildings within the radius, counted in the
-# database: no name leaves it. Sensitive tags count only where the session may see them.
-_KEY_GROUPS = """
-WITH e AS (SELECT geom FROM onemap.event WHERE id = :id),
-near AS (
-  SELECT b.id FROM e JOIN onemap.building b ON b.geom && ST_Expand(e.geom, :radius_deg)
-   WHERE ST_DWithin(b.geom::geography, e.geom::geography, :radius)
-),
-residents AS (
-  SELECT DISTINCT ph.person_id FROM near
-    JOIN onemap.household h ON h.building_id = near.id
-    JOIN onemap.person_household ph ON ph.household_id = h.id AND ph.kind = 'residence'
-),
-tagged AS (
-  SELECT t.person_id, t.tag FROM onemap.person_tag t JOIN residents r USING (person_id)
-  UNION
-  SELECT t.person_id, t.tag FROM onemap.person_sensitive_tag t JOIN residents r USING (person_id)
-)
-SELECT k.code AS tag, k.name_zh, k.name_en, count(*) AS people
-  FROM tagged t JOIN onemap.tag_kind k ON k.code = t.tag
- GROUP BY k.code, k.name_zh, k.name_en, k.sensitive
- ORDER BY k.sensitive, k.code
-"""
-
-
-def key_group_counts(conn: Connection, event_id: int,
-                     radius_m: float = RESIDENT_RADIUS_M) -> list[dict]:
-    """How many key-group residents (elderly living alone, disabled …) live within the radius,
-    per tag: counts only."""
-    rows = conn.execute(text(_KEY_GROUPS), {"id": event_id, "radius": radius_m,
-                                            "radius_deg": radius_m * _DEG_PER_M})
-    return [dict(r) for r in rows.mappings()]
 
 
 _UNITS = """

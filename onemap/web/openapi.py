@@ -121,7 +121,7 @@ def _roles_with(capability: Capability) -> list[str]:
     return [role for role, capabilities in ROLE_CAPABILITIES.items() if capability in capabilities]
 
 
-def _operation(view: Callable, methods: set[str], schemas: _Schemas, rule: str) -> dict:
+def _operation(view: Callable, schemas: _Schemas, rule: str) -> dict:
     spec: Operation = view.openapi
     capability = getattr(view, "required_capability", None)
     _route, parameters = _path(rule)
@@ -179,8 +179,7 @@ def build_document(app: Flask) -> dict:
             continue
         route, _ = _path(rule.rule)
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
-            paths.setdefault(route, {})[method.lower()] = _operation(view, rule.methods, schemas,
-                                                                      rule.rule)
+            paths.setdefault(route, {})[method.lower()] = _operation(view, schemas, rule.rule)
     return {
         "openapi": "3.1.0",
         "info": {"title": "OneMap 一张图 API", "version": version("onemap"), "description": (

@@ -170,7 +170,7 @@ def test_a_case_with_its_history_actors_and_staff(conn):
         ("register", "值班员 甲", None), ("dispatch", "值班员 甲", "处置员丙"),
         ("accept", "网格员 乙", None)]
     assert steps[0]["note"] == "属实" and steps[1]["from_state"] == "registered"
-    near = desk.staff_near(conn, case)
+    near = nearby.staff_near(conn, case, limit=6)
     assert near[0]["name"] == "处置员丙" and near[0]["open_cases"] == 1
     assert desk.state_of(conn, case) == "handling"
     assert desk.case_id_of(conn, "H-1") == case and desk.case_id_of(conn, str(case)) == case
@@ -209,7 +209,7 @@ def test_a_grid_sees_its_own_cases_only(engine, app_engine, two_grids):
         assert desk.case(conn, theirs) is None and desk.history(conn, theirs) == []
         assert desk.state_of(conn, theirs) is None
         assert desk.case_id_of(conn, "S-THEIRS") is None
-        assert desk.key_group_counts(conn, theirs) == []
+        assert nearby.key_group_counts(conn, theirs) == []
         assert nearby.cameras_near(conn, theirs) == []
         # filtering by another area's unit finds nothing either
         assert _queue(conn, "dispatch", desk.Filters(text=MARK, unit=two_grids["theirs"])) == []
@@ -295,12 +295,12 @@ def test_key_group_counts_agree_with_the_names_the_wall_may_show(demo):
     assert busy, "the demo district has open cases among key-group residents"
     with scoped(scope, app) as conn:
         for case in busy:
-            counts = {g["tag"]: g["people"] for g in desk.key_group_counts(conn, case)}
+            counts = {g["tag"]: g["people"] for g in nearby.key_group_counts(conn, case)}
             people: dict[str, set] = {}
             for row in nearby.key_groups_near(conn, case):
                 people.setdefault(row["tag"], set()).add(row["person_id"])
             assert counts == {tag: len(ids) for tag, ids in people.items()}
-            assert all("name" not in g for g in desk.key_group_counts(conn, case))
+            assert all("name" not in g for g in nearby.key_group_counts(conn, case))
 
 
 def _plan(conn, sql: str, params: dict) -> str:
