@@ -33,19 +33,23 @@ WHERE channel = :channel AND external_ref = :ref
   AND coalesce(reported_by_user_id, 0) = coalesce(onemap.current_app_user_id(), 0)
 """
 
-# Everything a new case needs to know on arrival, in one round trip: the clock, its category's
-# level, kind and owner, its grid (assignment.GRID_OF_POINT), the open case it may repeat
-# (duplicates.NEAREST_OPEN) and its registration stage's time limit.
-_ARRIVAL = """
+# Everything a new case needs to know on arrival, in one round trip: the case this sender
+# already registered under the reference (a retry: nothing else is worked out), the clock,
+# its category's level, kind and owner, its grid (assignment.GRID_OF_POINT), the open case it
+# may repeat (duplicates.NEAREST_OPEN) and its registration stage's time limit.
+_ARRIVAL = f"""
 WITH point AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS p),
-     clock AS (SELECT {now} AS now)
-SELECT clock.now, c.default_level, c.kind, c.department_code,
-       ({grid}) AS grid,
-       ({duplicate}) AS duplicate_of,
+     clock AS (SELECT {{now}} AS now),
+     known AS ({_EXISTING})
+SELECT clock.now, known.id AS known_id, known.code AS known_code, known.state AS known_state,
+       c.code IS NOT NULL AS known_category, c.default_level, c.kind, c.department_code,
+       CASE WHEN known.id IS NULL THEN ({{grid}}) END AS grid,
+       CASE WHEN known.id IS NULL THEN ({{duplicate}}) END AS duplicate_of,
        s.amount AS limit_amount, s.unit AS limit_unit
-  FROM onemap.event_category c CROSS JOIN point CROSS JOIN clock
+  FROM clock CROSS JOIN point
+  LEFT JOIN known ON true
+  LEFT JOIN onemap.event_category c ON c.code = :category
   LEFT JOIN onemap.event_stage_limit s ON s.stage = 'register'
- WHERE c.code = :category
 """
 
 _INSERT = """
@@ -127,21 +131,26 @@ def limit_times(limit: TimeLimit, level: int, start: datetime) -> tuple[datetime
 
 
 def register(conn: Connection, report: EventReport, user_id: int | None,
-             now: datetime | None = None) -> dict:
+             now: datetime | None = None) -> tuple[dict, bool]:
     """Insert the event (state 'reported', its registration stage's limit running) and its
     first history row, assigned on arrival: its grid (the nearest within 50 m of a point on a
     boundary), tier by level, handling department by category, and flagged when it may repeat
-    an open case. Returns id, code, grid, level, tier, department, due time and the flag.
-    `now`: the transaction's time unless a test injects one."""
+    an open case. Returns (id, code, grid, level, tier, department, due time and the flag;
+    True), or (id, code and state of the case; False) when this sender already registered the
+    report's reference (a retry). `now`: the transaction's time unless a test injects one."""
     # the database's own clock unless a test injects one (the planner plans the duplicate
     # check's time range on the index only for a plain now() or a value, not for a choice)
     sql = _ARRIVAL.format(now="CAST(:now AS timestamptz)" if now else "now()",
                           grid=assignment.GRID_OF_POINT, duplicate=duplicates.NEAREST_OPEN)
     arrival = conn.execute(text(sql), {
         "lon": report.lon, "lat": report.lat, "now": now, "category": report.category_code,
+        "channel": report.channel, "ref": report.external_ref,
         "snap": GRID_SNAP_METRES, **duplicates.WINDOW,
-    }).mappings().one_or_none()
-    if arrival is None:
+    }).mappings().one()
+    if arrival["known_id"] is not None:
+        return {"id": arrival["known_id"], "code": arrival["known_code"],
+                "state": arrival["known_state"]}, False
+    if not arrival["known_category"]:
         raise UnknownCategory(report.category_code)
     if arrival["grid"] is None:
         raise OutsideEveryGrid(f"{report.lon:.6f}, {report.lat:.6f}")
@@ -163,7 +172,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     }).mappings().one()
     conn.execute(text(_HISTORY), {"event_id": row["id"], "user_id": user_id,
                                   "note": f"channel {report.channel}"})
-    return dict(row)
+    return dict(row), True
 
 
 _CURRENT = """

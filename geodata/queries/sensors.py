@@ -172,8 +172,8 @@ class _Alarms:
                   self.user_id)
             self.result.attached.append({"alarm_id": alarm_id, "case_id": self.case_id})
             return
-        made = events.register(self.conn, _case_report(self.sensor, change, alarm_id),
-                               self.user_id)
+        made, _new = events.register(self.conn, _case_report(self.sensor, change, alarm_id),
+                                     self.user_id)
         self.conn.execute(text(_LINK_CASE), {"event_id": made["id"], "id": alarm_id})
         self.case_id, self.case_state = made["id"], made["state"]
         opened = {"id": made["id"], "code": made["code"], "alarm_id": alarm_id}

@@ -42,9 +42,8 @@ def report(parsed: EventReport, details: dict | None = None) -> tuple[dict, bool
     more for the audit row (how the report came in)."""
     try:
         with scoped(current_scope()) as conn:
-            known = events.existing(conn, parsed.channel, parsed.external_ref)
-            if known is None:
-                made = events.register(conn, parsed, current_user.user.id)
+            made, new = events.register(conn, parsed, current_user.user.id)
+            if new:
                 audit_request(conn, "event_report", object_kind="event",
                               object_id=str(made["id"]),
                               details={"to_state": "reported", "channel": parsed.channel,
@@ -64,9 +63,8 @@ def report(parsed: EventReport, details: dict | None = None) -> tuple[dict, bool
             known = events.existing(conn, parsed.channel, parsed.external_ref)
         if known is None:
             raise
-    if known is not None:
         return known, False
-    return made, True
+    return made, new
 
 
 def move(event_id: int, action: str, note: str | None, staff_id: int | None,

@@ -27,7 +27,7 @@ def _report(conn, grid: str, level: int = 4, n: int = 0) -> int:
     report = parse_report({"title": f"井盖缺失 {n}", "category_code": "C0101", "level": level,
                            "lon": x0 + (x1 - x0) * (0.2 + n % 50 / 100), "lat": (y0 + y1) / 2},
                           default_channel="inspector")
-    return events.register(conn, report, None, now=MONDAY)["id"]
+    return events.register(conn, report, None, now=MONDAY)[0]["id"]
 
 
 def _steps(conn, event_id: int) -> list[tuple]:

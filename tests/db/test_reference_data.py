@@ -70,7 +70,7 @@ def test_a_district_with_only_its_boundaries_takes_a_report_in_every_category(fr
             report = parse_report({"title": f"上报 {code}", "category_code": code,
                                    "lon": 123.405, "lat": 41.805, "external_ref": f"ref-{n}"},
                                   default_channel="hotline_12345")
-            assert register(conn, report, None)["grid_code"]
+            assert register(conn, report, None)[0]["grid_code"]
         with pytest.raises(UnknownCategory):
             register(conn, parse_report({"title": "x", "category_code": "NOPE", "lon": 123.405,
                                          "lat": 41.805}, default_channel="hotline_12345"), None)

@@ -37,7 +37,7 @@ def case(conn):
     report = parse_report({"title": "井盖缺失", "category_code": "C0101",
                            "lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2},
                           default_channel="inspector")
-    made = events.register(conn, report, None, now=at(12, 4, 16))
+    made, _new = events.register(conn, report, None, now=at(12, 4, 16))
     return {"id": made["id"], "due": made["due_at"], "staff": staff}
 
 
@@ -142,5 +142,5 @@ def test_emergencies_run_on_the_clock(conn):
     report = parse_report({"title": "燃气泄漏", "category_code": "C0101", "level": 1,
                            "lon": (x0 + x1) / 2, "lat": (y0 + y1) / 2},
                           default_channel="inspector")
-    made = events.register(conn, report, None, now=at(12, 4, 20))  # Friday evening
+    made, _new = events.register(conn, report, None, now=at(12, 4, 20))  # Friday evening
     assert made["due_at"] == at(12, 5, 8)  # half a day (12 h) on the clock, on Saturday
