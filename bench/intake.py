@@ -21,6 +21,7 @@ the demo district is left as it was.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import secrets
@@ -30,10 +31,11 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from http.client import HTTPConnection
 from pathlib import Path
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import requests
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -85,20 +87,29 @@ def reports(engine, count: int) -> tuple[str, list[dict]]:
 
 
 class Poster:
-    """One keep-alive session per client thread; each POST timed."""
+    """One keep-alive connection per client thread (http.client: the lightest client the
+    standard library has, so the client takes little of the two cores the server needs);
+    each POST timed."""
 
     def __init__(self, base: str, token: str) -> None:
-        self.base, self.token = base, token
+        parts = urlsplit(base)
+        self.host, self.port = parts.hostname, parts.port
+        self.headers = {"Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json"}
         self.local = threading.local()
 
     def post(self, key: str, body: dict) -> tuple[float, int]:
-        session = getattr(self.local, "session", None)
-        if session is None:
-            session = self.local.session = requests.Session()
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = HTTPConnection(self.host, self.port,
+                                                                timeout=60)
+        payload = json.dumps(body, ensure_ascii=False).encode()
         started = time.perf_counter()
-        reply = session.post(f"{self.base}/api/events", json=body, timeout=60, headers={
-            "Authorization": f"Bearer {self.token}", "Idempotency-Key": key})
-        return (time.perf_counter() - started) * 1000, reply.status_code
+        connection.request("POST", "/api/events", body=payload,
+                           headers={**self.headers, "Idempotency-Key": key})
+        reply = connection.getresponse()
+        reply.read()
+        return (time.perf_counter() - started) * 1000, reply.status
 
 
 def run(poster: Poster, batch: list[tuple[str, dict]], concurrency: int) -> dict:
@@ -208,18 +219,19 @@ def server_processes(base: str) -> tuple[set[int], set[int]]:
 
 
 def with_load(measure, base: str):
-    """The measurement with the load average before and after it, and the CPU the app and
-    the database spent on it (processes there at the start or the end; a backend that both
-    started and ended within the run is missed)."""
+    """The measurement with the load average before and after it, and the CPU the app, the
+    database and this client spent on it (processes there at the start or the end; a backend
+    that both started and ended within the run is missed)."""
     app, database = server_processes(base)
     before = {pid: _cpu(pid) for pid in app | database}
-    load = os.getloadavg()[0]
+    load, client = os.getloadavg()[0], time.process_time()
     result = measure()
     result["load"] = (load, os.getloadavg()[0])
+    client = (time.process_time() - client) * 1000 / result["n"]
     app_end, database_end = server_processes(base)
     result["cpu_ms"] = tuple(
         sum(_cpu(pid) - before.get(pid, 0.0) for pid in group) * 1000 / result["n"]
-        for group in (app | app_end, database | database_end))
+        for group in (app | app_end, database | database_end)) + (client,)
     return result
 
 
@@ -233,8 +245,9 @@ def report(args, load: dict, retries: dict, made: int, removed: int, before: int
         f"`bench/intake.py{' --serve' if args.serve else ''} --workers {args.workers} "
         f"--events {args.events} --concurrency {args.concurrency}`: an API token (Bearer) "
         "posts reports to POST /api/events with an Idempotency-Key from "
-        f"{args.concurrency} keep-alive client threads on the same 2 cores as the server "
-        f"({args.workers} gunicorn workers × 8 threads) and PostgreSQL. Each report is "
+        f"{args.concurrency} keep-alive client threads (http.client) on the same 2 cores as "
+        f"the server ({args.workers} gunicorn workers × 8 threads) and PostgreSQL. Each "
+        "report is "
         "checked by its model, placed in its grid (or the nearest within 50 m), routed "
         "(department, tier), checked for duplicates, given its time limit on the working "
         "calendar and committed with its history and audit rows before the answer. "
@@ -253,7 +266,8 @@ def report(args, load: dict, retries: dict, made: int, removed: int, before: int
         f"; every answer {'as expected' if ok else 'NOT as expected'}). Load average "
         f"{load['load'][0]:.2f} → {load['load'][1]:.2f}. CPU per report: "
         f"{load['cpu_ms'][0]:.1f} ms in the app's processes, {load['cpu_ms'][1]:.1f} ms in "
-        f"PostgreSQL's backends (two cores give {2000 / TARGET_PER_S:.1f} ms a report at the "
+        f"PostgreSQL's backends, {load['cpu_ms'][2]:.1f} ms in the bench's client (two cores "
+        f"give {2000 / TARGET_PER_S:.1f} ms a report at the "
         f"goal's rate, the client included). The bench's {removed:,} events and "
         f"their history were removed afterwards ({after:,} events remain).", "",
     ])

@@ -108,18 +108,27 @@ def all_users(conn: Connection) -> list[dict]:
         " LEFT JOIN onemap.admin_unit a ON a.code = u.scope_code ORDER BY u.username"))]
 
 
-def audit_session(conn: Connection, *, action: str, object_kind: str | None = None,
-                  object_id: str | None = None, purpose: str | None = None,
-                  ip: str | None = None, user_agent: str | None = None,
-                  details: dict | None = None) -> None:
-    """Append one row for the signed-in session this scoped connection acts for: the database
-    fills in who (onemap.write_audit), so the app cannot write a row in anyone else's name."""
-    conn.execute(text(
-        "SELECT onemap.write_audit(:action, :kind, :oid, :purpose, CAST(:ip AS inet), :ua,"
-        " CAST(:details AS jsonb))"),
-        {"action": action, "kind": object_kind, "oid": object_id, "purpose": purpose, "ip": ip,
-         "ua": (user_agent or "")[:500] or None,
-         "details": json.dumps(details, ensure_ascii=False) if details else None})
+# onemap.write_audit's call: who comes from the session, so the app cannot write a row in
+# anyone else's name. A statement may carry it along with the change it records.
+WRITE_AUDIT = ("onemap.write_audit(:audit_action, :audit_kind, :audit_oid, :audit_purpose,"
+               " CAST(:audit_ip AS inet), :audit_ua, CAST(:audit_details AS jsonb))")
+
+
+def audit_parameters(*, action: str, object_kind: str | None = None,
+                     object_id: str | None = None, purpose: str | None = None,
+                     ip: str | None = None, user_agent: str | None = None,
+                     details: dict | None = None) -> dict:
+    """The parameters of WRITE_AUDIT for one row."""
+    return {"audit_action": action, "audit_kind": object_kind, "audit_oid": object_id,
+            "audit_purpose": purpose, "audit_ip": ip,
+            "audit_ua": (user_agent or "")[:500] or None,
+            "audit_details": json.dumps(details, ensure_ascii=False) if details else None}
+
+
+def audit_session(conn: Connection, **what) -> None:
+    """Append one row (audit_parameters) for the signed-in session this scoped connection acts
+    for: the database fills in who (onemap.write_audit)."""
+    conn.execute(text(f"SELECT {WRITE_AUDIT}"), audit_parameters(**what))
 
 
 def audit(conn: Connection, *, action: str, user: User | None = None,

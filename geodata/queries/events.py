@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from geodata import users
 from geodata.queries import assignment, duplicates
 from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
@@ -70,6 +71,12 @@ RETURNING id, code, state, grid_code, level, tier, department_code, due_at, dupl
 _HISTORY = """
 INSERT INTO onemap.event_history (event_id, action, from_state, to_state, actor_user_id, note)
 VALUES (:event_id, 'report', NULL, 'reported', :user_id, :note)
+"""
+
+# the history row and the audit row in one round trip
+_HISTORY_AND_AUDIT = f"""
+WITH history AS ({_HISTORY} RETURNING event_id)
+SELECT {users.WRITE_AUDIT} FROM history
 """
 
 # a stage's limit; for handling, the category's own when it has one
@@ -131,13 +138,14 @@ def limit_times(limit: TimeLimit, level: int, start: datetime) -> tuple[datetime
 
 
 def register(conn: Connection, report: EventReport, user_id: int | None,
-             now: datetime | None = None) -> tuple[dict, bool]:
+             now: datetime | None = None, audit: dict | None = None) -> tuple[dict, bool]:
     """Insert the event (state 'reported', its registration stage's limit running) and its
     first history row, assigned on arrival: its grid (the nearest within 50 m of a point on a
     boundary), tier by level, handling department by category, and flagged when it may repeat
     an open case. Returns (id, code, grid, level, tier, department, due time and the flag;
     True), or (id, code and state of the case; False) when this sender already registered the
-    report's reference (a retry). `now`: the transaction's time unless a test injects one."""
+    report's reference (a retry). `now`: the transaction's time unless a test injects one;
+    `audit`: the audit row of a new case (users.audit_parameters; its object the case)."""
     # the database's own clock unless a test injects one (the planner plans the duplicate
     # check's time range on the index only for a plain now() or a value, not for a choice)
     sql = _ARRIVAL.format(now="CAST(:now AS timestamptz)" if now else "now()",
@@ -170,8 +178,12 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
         "reporter_name": report.reporter_name, "reporter_phone": report.reporter_phone,
         "lon": report.lon, "lat": report.lat,
     }).mappings().one()
-    conn.execute(text(_HISTORY), {"event_id": row["id"], "user_id": user_id,
-                                  "note": f"channel {report.channel}"})
+    history = {"event_id": row["id"], "user_id": user_id, "note": f"channel {report.channel}"}
+    if audit is None:
+        conn.execute(text(_HISTORY), history)
+    else:
+        conn.execute(text(_HISTORY_AND_AUDIT), {
+            **history, **audit, "audit_kind": "event", "audit_oid": str(row["id"])})
     return dict(row), True
 
 

@@ -79,9 +79,15 @@ def _client() -> tuple[str | None, str | None]:
     return request.remote_addr, request.headers.get("User-Agent")
 
 
+def request_audit(action: str, **what) -> dict:
+    """The audit row of this request (users.audit_parameters): from where and with which
+    browser from the request; who the database takes from the session."""
+    ip, agent = _client()
+    return users.audit_parameters(action=action, ip=ip, user_agent=agent, **what)
+
+
 def audit_request(conn, action: str, **what) -> None:
-    """One audit row for this request, on its scoped connection: who comes from the session
-    (the database fills it in), from where and with which browser from the request."""
+    """One audit row for this request, on its scoped connection."""
     ip, agent = _client()
     users.audit_session(conn, action=action, ip=ip, user_agent=agent, **what)
 

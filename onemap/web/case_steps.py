@@ -20,7 +20,7 @@ from onemap.domain.intake import EventReport
 from onemap.domain.requests import field_errors
 from onemap.domain.working_calendar import TimeLimit
 
-from .auth import audit_request, current_scope
+from .auth import audit_request, current_scope, request_audit
 from .bodies import ExtensionBody
 from .errors import Conflict, InvalidRequest, NotFound, NotPermitted, Unprocessable, \
     insufficient_privilege
@@ -42,12 +42,9 @@ def report(parsed: EventReport, details: dict | None = None) -> tuple[dict, bool
     more for the audit row (how the report came in)."""
     try:
         with scoped(current_scope()) as conn:
-            made, new = events.register(conn, parsed, current_user.user.id)
-            if new:
-                audit_request(conn, "event_report", object_kind="event",
-                              object_id=str(made["id"]),
-                              details={"to_state": "reported", "channel": parsed.channel,
-                                       **(details or {})})
+            made, new = events.register(conn, parsed, current_user.user.id, audit=request_audit(
+                "event_report", details={"to_state": "reported", "channel": parsed.channel,
+                                         **(details or {})}))
     except events.UnknownCategory as exc:
         raise BadReport(fields={"category_code": f"unknown category {exc}"}) from None
     except events.OutsideEveryGrid:
