@@ -27,6 +27,7 @@ from sqlalchemy import event
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.pool import Pool
 
+from geodata.db import closed_by_server
 from geodata.embedded import EmbeddedError
 from onemap.settings import get_settings
 
@@ -161,9 +162,12 @@ class _OutageState:
 outage = _OutageState()
 
 
-def _on_checkout(_dbapi_connection, _record, _proxy) -> None:
-    """A connection was handed out alive (pre-pinged or new): the database answers."""
-    outage.reached()
+def _on_checkout(dbapi_connection, _record, _proxy) -> None:
+    """A connection was handed out alive (new, or pooled and still open): the database
+    answers. (A closed one is refused by geodata.db's own checkout listener, which may run
+    after this one.)"""
+    if not closed_by_server(dbapi_connection):
+        outage.reached()
 
 
 def note_failure(error: BaseException) -> bool:
