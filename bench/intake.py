@@ -218,15 +218,29 @@ def server_processes(base: str) -> tuple[set[int], set[int]]:
     return app, database
 
 
+def host_speed_ms() -> float:
+    """CPU milliseconds of a fixed pure-Python loop, best of three: this shared machine's
+    speed varies (the same loop measured 190-550 ms within an hour), and throughput with it."""
+    times = []
+    for _ in range(3):
+        started, total = time.process_time(), 0
+        for i in range(3_000_000):
+            total += i * i
+        times.append((time.process_time() - started) * 1000)
+    return min(times)
+
+
 def with_load(measure, base: str):
     """The measurement with the load average before and after it, and the CPU the app, the
     database and this client spent on it (processes there at the start or the end; a backend
     that both started and ended within the run is missed)."""
     app, database = server_processes(base)
     before = {pid: _cpu(pid) for pid in app | database}
+    speed = host_speed_ms()
     load, client = os.getloadavg()[0], time.process_time()
     result = measure()
     result["load"] = (load, os.getloadavg()[0])
+    result["speed"] = (speed, host_speed_ms())
     client = (time.process_time() - client) * 1000 / result["n"]
     app_end, database_end = server_processes(base)
     result["cpu_ms"] = tuple(
@@ -268,7 +282,10 @@ def report(args, load: dict, retries: dict, made: int, removed: int, before: int
         f"{load['cpu_ms'][0]:.1f} ms in the app's processes, {load['cpu_ms'][1]:.1f} ms in "
         f"PostgreSQL's backends, {load['cpu_ms'][2]:.1f} ms in the bench's client (two cores "
         f"give {2000 / TARGET_PER_S:.1f} ms a report at the "
-        f"goal's rate, the client included). The bench's {removed:,} events and "
+        f"goal's rate, the client included). The host's speed: a fixed Python loop took "
+        f"{load['speed'][0]:.0f} ms before and {load['speed'][1]:.0f} ms after (190-550 ms on "
+        f"this virtual machine within one hour: its share of the host's cores varies, and the "
+        f"rate with it). The bench's {removed:,} events and "
         f"their history were removed afterwards ({after:,} events remain).", "",
     ])
     publish(TITLE, section, dry_run=args.no_write)
