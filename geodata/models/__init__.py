@@ -3,7 +3,7 @@
 from .access import AppUser, AuditLog, RateCounter, Role, WebSession
 from .admin import Community, District, Grid, Piece, Street
 from .base import SRID, Base
-from .derived import BuildingStat, LiveClock
+from .derived import AdminUnitStat, BuildingStat, LiveClock
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
 from .events import Event, EventCategory, EventHistory, EventStageLimit
 from .housing import Building, Floor, Household, Unit
@@ -16,5 +16,5 @@ __all__ = [
     "Street", "Camera", "Sensor", "SensorAlarm", "SensorReading", "Event", "EventCategory",
     "EventHistory", "EventStageLimit", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
-    "BuildingStat", "LiveClock", "RateCounter", "WebSession",
+    "AdminUnitStat", "BuildingStat", "LiveClock", "RateCounter", "WebSession",
 ]

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -44,5 +45,43 @@ class BuildingStat(Base):
     grid_code: Mapped[str] = mapped_column(String(15))
     residents: Mapped[int] = mapped_column(Integer)
     key_group: Mapped[int] = mapped_column(Integer)
+    refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                   server_default=text("now()"))
+    # migration 0020: rooms by occupancy and registrations, for the navigator below a grid
+    units: Mapped[int] = mapped_column(Integer, server_default="0")
+    rooms: Mapped[int] = mapped_column(Integer, server_default="0")
+    self_occupied: Mapped[int] = mapped_column(Integer, server_default="0")
+    rented: Mapped[int] = mapped_column(Integer, server_default="0")
+    vacant: Mapped[int] = mapped_column(Integer, server_default="0")
+    commercial: Mapped[int] = mapped_column(Integer, server_default="0")
+    registered: Mapped[int] = mapped_column(Integer, server_default="0")
+    living_apart: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class AdminUnitStat(Base):
+    """A district's, street's, community's or grid's counts, as of the last refresh
+    (migration 0020)."""
+
+    __tablename__ = "admin_unit_stat"
+    __table_args__ = (CheckConstraint("level IN ('district', 'street', 'community', 'grid')",
+                                      name="level_valid"),)
+
+    code: Mapped[str] = mapped_column(String(15), primary_key=True)
+    level: Mapped[str] = mapped_column(String(16))
+    buildings: Mapped[int] = mapped_column(Integer, server_default="0")
+    units: Mapped[int] = mapped_column(Integer, server_default="0")
+    rooms: Mapped[int] = mapped_column(Integer, server_default="0")
+    self_occupied: Mapped[int] = mapped_column(Integer, server_default="0")
+    rented: Mapped[int] = mapped_column(Integer, server_default="0")
+    vacant: Mapped[int] = mapped_column(Integer, server_default="0")
+    commercial: Mapped[int] = mapped_column(Integer, server_default="0")
+    people: Mapped[int] = mapped_column(Integer, server_default="0")
+    residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    registered: Mapped[int] = mapped_column(Integer, server_default="0")
+    living_apart: Mapped[int] = mapped_column(Integer, server_default="0")
+    floating: Mapped[int] = mapped_column(Integer, server_default="0")
+    foreign_residents: Mapped[int] = mapped_column(Integer, server_default="0")
+    key_group: Mapped[int] = mapped_column(Integer, server_default="0")
+    key_groups: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                    server_default=text("now()"))
