@@ -14,6 +14,7 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from geodata.building_stats import AFFECTS_STATS, refresh_building_stats
+from geodata.pinyin import fill_name_pinyin
 from onemap.domain.vocab import ADMIN_LEVELS
 
 from .crs import parse_crs
@@ -103,6 +104,8 @@ def import_file(
             result.written = True
             if kind in AFFECTS_STATS:
                 refresh_building_stats(conn)
+            if kind == "persons":
+                fill_name_pinyin(conn)  # the search box's pinyin for new names
     drop_stage(conn)
     result.errors = log.sorted()
     return result
