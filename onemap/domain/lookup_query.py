@@ -217,3 +217,14 @@ def _read_words(text: str, found: dict) -> None:
         kinds.extend((Kind.ENTERPRISE, Kind.PLACE))
     if not kinds:  # anything else may still be words of an enterprise's or a place's name
         kinds.extend((Kind.ENTERPRISE, Kind.PLACE))
+
+
+def room_label(building_name: str | None, unit: int, room_number: str) -> str:
+    """3-2-501 from building "3 栋", unit 2, room 501; "2-501" when the building has no number."""
+    number = re.match(r"\s*([0-9]+)", building_name or "")
+    return f"{number.group(1)}-{unit}-{room_number}" if number else f"{unit}-{room_number}"
+
+
+def after(prefix: str) -> str:
+    """The first string past every string that starts with `prefix` (in code-point order)."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)

@@ -82,19 +82,24 @@ MATCH = {
 }
 ORDER = {"pinyin_prefix": "n.pinyin, n.name, p.id", "initials": "n.initials, n.name, p.id",
          "fuzzy": "public.similarity(n.pinyin, $1) DESC, n.name, p.id"}
+# district-wide, the nearest names first (a few hundred), then their people
+NEAREST_NAMES = """(SELECT n.name, n.pinyin FROM onemap.name_pinyin n
+   WHERE n.pinyin OPERATOR(public.%) $1
+   ORDER BY public.similarity(n.pinyin, $1) DESC, n.name LIMIT 200) n"""
 BY_PINYIN = ("pinyin", "pinyin_prefix", "initials", "fuzzy")
 # many candidates district-wide: for a community or grid, start from the scope's people
 FROM_SCOPE = ("name_prefix", "pinyin_prefix", "initials", "fuzzy")
 OPEN_TO_ALL = ("name", "pinyin")  # whole names: what every role that looks up may search
 
 # the person policy's rule (migration 0004) for the session's scope `scope`
-VISIBLE = """(EXISTS (SELECT 1 FROM onemap.person_household ph
-                 JOIN onemap.household h ON h.id = ph.household_id
-                 JOIN onemap.building b ON b.id = h.building_id
-                WHERE ph.person_id = p.id AND starts_with(b.grid_code, $3))
-         OR (length($3) = 6
-             AND NOT EXISTS (SELECT 1 FROM onemap.person_household ph
-                              WHERE ph.person_id = p.id)))"""
+# the person policy's rule (migration 0004) for the session's scope $3, as scalar sub-selects:
+# EXISTS under OR lets the planner hash all 1.6 M links for a prefix with many candidates
+VISIBLE = """(coalesce((SELECT true FROM onemap.person_household ph
+                  JOIN onemap.household h ON h.id = ph.household_id
+                  JOIN onemap.building b ON b.id = h.building_id
+                 WHERE ph.person_id = p.id AND starts_with(b.grid_code, $3) LIMIT 1), false)
+         OR (length($3) = 6 AND (SELECT count(*) FROM onemap.person_household ph
+                                  WHERE ph.person_id = p.id) = 0))"""
 SCOPE_PEOPLE = """(SELECT DISTINCT ph.person_id AS id FROM onemap.grid g
         JOIN onemap.building b ON b.grid_code = g.code
         JOIN onemap.household h ON h.building_id = b.id
@@ -106,7 +111,8 @@ def _branches() -> str:
     out = []
     for kind, match in MATCH.items():
         order = ORDER.get(kind, "p.name, p.id")
-        wide = ("SELECT p.id FROM onemap.name_pinyin n JOIN onemap.person p ON p.name = n.name"
+        names = NEAREST_NAMES if kind == "fuzzy" else "onemap.name_pinyin n"
+        wide = (f"SELECT p.id FROM {names} JOIN onemap.person p ON p.name = n.name"
                 if kind in BY_PINYIN else "SELECT p.id FROM onemap.person p")
         wide += f" WHERE {match} AND {VISIBLE} ORDER BY {order} LIMIT $4"
         run_wide = f"RETURN QUERY EXECUTE {_quoted(wide)} USING q, q_after, scope, lim;"
@@ -135,7 +141,7 @@ CREATE FUNCTION onemap.lookup_person_ids(kind text, q text, q_after text, lim in
 RETURNS SETOF bigint
 LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20
 SET search_path = pg_catalog, public, pg_temp
-SET pg_trgm.similarity_threshold = 0.45 AS $$
+SET pg_trgm.similarity_threshold = 0.5 AS $$
 DECLARE
   scope text := onemap.current_scope();
 BEGIN
