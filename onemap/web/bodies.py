@@ -84,3 +84,16 @@ class WindowQuery(QueryModel):
 
     since: str | None = Field(None, max_length=40, description="ISO 8601 with its offset")
     until: str | None = Field(None, max_length=40, description="ISO 8601 with its offset; now")
+
+
+class LookupSearchBody(RequestModel):
+    """The one search box: what was typed, and where the user stands on the navigator."""
+
+    q: Text(64, "姓名、拼音、证件号、手机号、地址、房号（3-2-501）、企业或场所"
+                " a name, pinyin, ID, phone, address, room (3-2-501), enterprise or place",
+            required=True)
+    building_id: Id | None = Field(None, description="the chosen building: 3-2-501 is looked"
+                                   " for in its compound")
+    community: str | None = Field(None, pattern=r"^[0-9]{12}$",
+                                  description="the chosen community's 12-digit code: 3-2-501"
+                                  " is looked for in it")
