@@ -9,65 +9,31 @@ until an administrator unlocks them (guessing is what enumeration looks like).
 
 from __future__ import annotations
 
-import json
 from onemap.domain.idcard import china_today
 
 from flask import Blueprint, jsonify
 from flask_login import current_user
-from limits import parse
-from limits.strategies import FixedWindowRateLimiter
-from sqlalchemy import text
 
 from geodata.queries import people
-from geodata.rate_limits import PostgresStorage
 from geodata.scope import scoped
 from onemap.domain.masking import SearchRefused, mask_person, search_mode
 from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 
 from .auth import audit_request, current_scope, limiter, refused, requires
+from . import lookup_steps
+from .lookup_guard import NoSuchPerson, count_miss, unless_locked, user_key
 from .bodies import SearchBody, UnmaskBody
 from .openapi import documented, parsed_body
-from .errors import Locked, NotFound, NotPermitted
+from .errors import NotPermitted
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
-_misses = FixedWindowRateLimiter(PostgresStorage())
-
-
-class NoSuchPerson(NotFound):
-    """The same answer for a person who does not exist and one outside the user's scope."""
-
-    zh, en = "范围内无此人", "no such person in your scope"
-
-
-class LookupsLocked(Locked):
-    """This user found nobody too often; an administrator lifts the lock."""
-
-    zh = "查询未命中次数过多，人员查询已锁定，请联系管理员解锁"
-    en = ("person look-ups are locked for your account after too many searches that found"
-          " nobody; an administrator can unlock them")
-
-
-def _user_key() -> str:
-    return f"user:{current_user.get_id()}" if current_user.is_authenticated else "anonymous"
-
-
-def _unless_locked() -> None:
-    """After the role's right (@requires): the user's own look-up lock."""
-    if current_user.user.lookup_locked:
-        raise LookupsLocked()
+# the older names, until every importer takes them from lookup_guard
+_count_miss, _unless_locked, _user_key = count_miss, unless_locked, user_key
 
 
 def _audit(conn, action: str, object_id: str | None, **extra) -> None:
     audit_request(conn, action, object_kind="person", object_id=object_id, **extra)
-
-
-def _count_miss(conn, what: str) -> None:
-    """One more look-up that found nobody; past the limit, lock this user's look-ups."""
-    limit = parse(get_settings().lookup_miss_limit)
-    if not _misses.hit(limit, "lookup-miss", str(current_user.user.id)):
-        conn.execute(text("SELECT onemap.lock_lookups(CAST(:reason AS jsonb))"),
-                     {"reason": json.dumps({"after": what, "limit": str(limit)})})
 
 
 def _masked(record: dict) -> dict:
@@ -80,17 +46,17 @@ def _masked(record: dict) -> dict:
 
 @api.get("/<int:person_id>")
 @documented("按编号查人（脱敏） · one person, masked", errors=(401, 403, 404, 423, 429))
-@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=user_key)
 @requires(Capability.LOOKUP_PERSON)
 def look_up(person_id: int):
     """One person, masked; 404 alike for missing and out-of-scope people."""
-    _unless_locked()
+    unless_locked()
     with scoped(current_scope()) as conn:
         record = people.person(conn, person_id)
         # a miss is recorded too: guessing ids outside one's scope should leave a trace
         _audit(conn, "person_lookup", str(person_id), details={"found": record is not None})
         if record is None:
-            _count_miss(conn, "person_lookup")
+            count_miss(conn, "person_lookup")
     if record is None:
         raise NoSuchPerson()
     return jsonify(_masked(record))
@@ -99,12 +65,12 @@ def look_up(person_id: int):
 @api.post("/search")
 @documented("查人 · people by ID number or name, masked", body=SearchBody,
             errors=(400, 401, 403, 423, 429))
-@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=user_key)
 @requires(Capability.LOOKUP_PERSON)
 def search():
     """People by ID number or name, masked; the query travels in the body, not the URL.
     Roles that may unmask match ID numbers and name prefixes, the others whole names only."""
-    _unless_locked()
+    unless_locked()
     query = parsed_body(SearchBody).q
     try:
         mode = search_mode(query, may_unmask=current_user.can(Capability.UNMASK_PERSON))
@@ -117,7 +83,7 @@ def search():
         _audit(conn, "person_search", None,
                details={"query": query, "mode": mode.value, "results": len(found)})
         if not found:
-            _count_miss(conn, "person_search")
+            count_miss(conn, "person_search")
     today = china_today()
     return jsonify([mask_person(r, today) for r in found])
 
@@ -125,19 +91,10 @@ def search():
 @api.post("/<int:person_id>/unmask")
 @documented("查看明文（留痕） · one person in full, for a stated purpose", body=UnmaskBody,
             errors=(400, 401, 403, 404, 423, 429))
-@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=_user_key)
+@limiter.limit(lambda: get_settings().lookup_rate_limit, key_func=user_key)
 @requires(Capability.UNMASK_PERSON)
 def unmask(person_id: int):
     """One person in full, for a stated purpose that the audit log keeps."""
-    _unless_locked()
-    purpose = parsed_body(UnmaskBody).purpose
-    with scoped(current_scope()) as conn:
-        record = people.person(conn, person_id)
-        _audit(conn, "unmask", str(person_id), purpose=purpose[:500],
-               details={"found": record is not None})
-        if record is None:
-            _count_miss(conn, "unmask")
-    if record is None:
-        raise NoSuchPerson()
+    record = lookup_steps.unmask(person_id, parsed_body(UnmaskBody).purpose)
     return jsonify(record)
 

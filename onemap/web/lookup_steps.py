@@ -1,0 +1,127 @@
+"""The look-up's steps as every way in takes them: the JSON API (api_lookup_*.py) and the
+look-up page's callbacks (callbacks/lookup.py) open building tables and household cards, search
+and unmask through these functions, so both read, mask, audit and lock alike.
+
+Each runs in one scoped transaction (row-level security decides what the caller may reach)
+that holds the read and its audit row; a miss (nothing found, or nothing of the caller's) is
+counted toward the look-up lock (lookup_guard.count_miss) and raises the same NotFound for a
+missing and an out-of-scope object. People leave masked (mask_person: an age band, never the
+birth date a masked ID hides) unless `unmask` is asked, with a purpose.
+"""
+
+from __future__ import annotations
+
+from limits import parse
+from limits.strategies import FixedWindowRateLimiter
+
+from geodata.queries import building_table as housing
+from geodata.queries import people
+from geodata.rate_limits import PostgresStorage
+from geodata.scope import scoped
+from onemap.domain.idcard import china_today
+from onemap.domain.masking import mask_person
+from onemap.settings import get_settings
+
+from .lookup_guard import NoSuchPerson, count_miss, unless_locked, user_key
+from .auth import audit_request, current_scope
+from .errors import ApiError, InvalidRequest, NotFound
+
+_page_lookups = FixedWindowRateLimiter(PostgresStorage())
+
+
+class NoSuchBuilding(NotFound):
+    """The same answer for a building that does not exist and one outside the user's scope."""
+
+    zh, en = "范围内无此楼栋", "no such building in your scope"
+
+
+class NoSuchHousehold(NotFound):
+    """The same answer for a room that does not exist and one outside the user's scope."""
+
+    zh, en = "范围内无此房屋", "no such household in your scope"
+
+
+class TooManyLookups(ApiError):
+    """The page's look-ups past the same rate the API allows (ONEMAP_LOOKUP_RATE_LIMIT)."""
+
+    status, zh, en = 429, "查询过于频繁，请稍后再试", "too many look-ups; try again shortly"
+
+
+def within_page_rate() -> None:
+    """The look-up rate limit for the page's callbacks (the API's views have Flask-Limiter's
+    decorator with the same limit): one more look-up, or TooManyLookups."""
+    if not _page_lookups.hit(parse(get_settings().lookup_rate_limit), "lookup-page",
+                             user_key()):
+        raise TooManyLookups()
+
+
+def _masked_member(member: dict, today) -> dict:
+    out = mask_person({k: v for k, v in member.items() if k not in ("tags", "other_home")},
+                      today)
+    out["tags"] = member["tags"]
+    out["other_home"] = member["other_home"]
+    return out
+
+
+def building_table(building_id: int) -> dict:
+    """楼盘表 (geodata/queries/building_table.py), audited; NoSuchBuilding for a missing or
+    out-of-scope building."""
+    unless_locked()
+    with scoped(current_scope()) as conn:
+        table = housing.building_table(conn, building_id)
+        audit_request(conn, "building_table", object_kind="building",
+                      object_id=str(building_id),
+                      details={"found": table is not None,
+                               "rooms": len(table["cells"]) if table else 0})
+        if table is None:
+            count_miss(conn, "building_table")
+    if table is None:
+        raise NoSuchBuilding()
+    return table
+
+
+def household_card(household_id: int) -> dict:
+    """A room with its members masked, and its cases, audited; NoSuchHousehold for a missing
+    or out-of-scope room."""
+    unless_locked()
+    with scoped(current_scope()) as conn:
+        card = housing.household_card(conn, household_id)
+        audit_request(conn, "household_card", object_kind="household",
+                      object_id=str(household_id),
+                      details={"found": card is not None,
+                               "members": len(card["members"]) if card else 0})
+        if card is None:
+            count_miss(conn, "household_card")
+    if card is None:
+        raise NoSuchHousehold()
+    today = china_today()
+    card["members"] = [_masked_member(m, today) for m in card["members"]]
+    return card
+
+
+def unmask(person_id: int, purpose: str | None) -> dict:
+    """One person in full, for a stated purpose that the audit log keeps (the caller checked
+    the unmask right)."""
+    purpose = (purpose or "").strip()
+    if not purpose:
+        raise InvalidRequest("请填写查看事由", "state the purpose",
+                             fields={"purpose": "required"})
+    unless_locked()
+    with scoped(current_scope()) as conn:
+        record = people.person(conn, person_id)
+        audit_request(conn, "unmask", object_kind="person", object_id=str(person_id),
+                      purpose=purpose[:500], details={"found": record is not None})
+        if record is None:
+            count_miss(conn, "unmask")
+    if record is None:
+        raise NoSuchPerson()
+    return record
+
+
+# what an unmasked person gives a household card's member
+UNMASKED_FIELDS = ("name", "id_number", "passport_number", "phone", "birth_date", "gender")
+
+
+def unmasked_member(record: dict) -> dict:
+    """The fields of an unmasked person (`unmask`) that a card's member shows."""
+    return {key: record.get(key) for key in UNMASKED_FIELDS}
