@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
+from geodata.building_stats import refresh_building_stats
 from tests.browser.conftest import painted_pixels, screenshot, sign_in
 from tests.fixtures.hierarchy import insert_building, insert_hierarchy
 
@@ -14,14 +15,17 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def hierarchy(engine):
-    """The small hierarchy, committed so the server sees it; removed afterwards."""
+    """The small hierarchy, committed so the server sees it (with its counts refreshed, as an
+    import does); removed afterwards."""
     with engine.begin() as conn:
         codes = insert_hierarchy(conn)
         insert_building(conn, codes["grid"][0], "B-1")
+        refresh_building_stats(conn)
     yield codes
     with engine.begin() as conn:
         for table in ("building", "grid", "community", "street", "district"):
             conn.execute(text(f"DELETE FROM {table}"))
+        refresh_building_stats(conn)
 
 
 def test_empty_database_says_so(live_server, page):
@@ -66,6 +70,7 @@ def test_a_grid_worker_counts_only_their_grid(live_server, page, hierarchy, engi
     with engine.begin() as conn:
         from tests.fixtures.hierarchy import insert_building
         insert_building(conn, hierarchy["grid"][3], "B-OTHER")
+        refresh_building_stats(conn)
     page.reload()
     page.wait_for_selector(".count-tile")
     tiles = {t.query_selector(".count-label").inner_text(): t.query_selector(".count-value").inner_text()
