@@ -141,7 +141,7 @@ CREATE FUNCTION onemap.lookup_person_ids(kind text, q text, q_after text, lim in
 RETURNS SETOF bigint
 LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 20
 SET search_path = pg_catalog, public, pg_temp
-SET pg_trgm.similarity_threshold = 0.5 AS $$
+SET pg_trgm.similarity_threshold = 0.4 AS $$
 DECLARE
   scope text := onemap.current_scope();
 BEGIN
