@@ -6,6 +6,9 @@ import callbacks  # noqa: F401  (registers every page's callbacks)
 from onemap.health import register_health
 from onemap.web.api_events import api as events_api
 from onemap.web.api_layers import api as layers_api
+from onemap.web.api_lookup_housing import api as lookup_housing_api
+from onemap.web.api_lookup_search import api as lookup_search_api
+from onemap.web.api_lookup_units import api as lookup_units_api
 from onemap.web.api_persons import api as persons_api
 from onemap.web.api_sensors import api as sensors_api
 from onemap.web.api_staff import api as staff_api
@@ -43,6 +46,9 @@ server.register_blueprint(layers_api)
 server.register_blueprint(staff_api)
 server.register_blueprint(sensors_api)
 server.register_blueprint(open311_api)
+server.register_blueprint(lookup_housing_api)
+server.register_blueprint(lookup_search_api)
+server.register_blueprint(lookup_units_api)
 server.register_blueprint(openapi_api)
 
 # Dash completes its set-up in a before-request hook on the first request, unguarded: two

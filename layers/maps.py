@@ -68,3 +68,10 @@ DESK = MapSpec(
     default_layers=("district", "street", "community", "grid", "buildings", "labels", "cameras",
                     "staff", "dispatch", "events"),
 )
+
+# the look-up (pages/lookup.py): buildings to pick, and what stands around them
+LOOKUP = MapSpec(
+    "lookup",
+    layer_names=("buildings", "labels", "enterprises", "places", "cameras"),
+    default_layers=("district", "street", "community", "grid", "buildings", "labels"),
+)

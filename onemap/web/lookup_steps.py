@@ -15,16 +15,18 @@ from limits import parse
 from limits.strategies import FixedWindowRateLimiter
 
 from geodata.queries import building_table as housing
-from geodata.queries import people
+from geodata.queries import lookup_search, people, unit_stats
 from geodata.rate_limits import PostgresStorage
 from geodata.scope import scoped
 from onemap.domain.idcard import china_today
-from onemap.domain.masking import mask_person
+from onemap.domain.lookup_query import InvalidQuery, parse_query
+from onemap.domain.masking import SearchRefused, mask_person, mask_search_term
+from onemap.domain.roles import Capability
 from onemap.settings import get_settings
 
 from .lookup_guard import NoSuchPerson, count_miss, unless_locked, user_key
-from .auth import audit_request, current_scope
-from .errors import ApiError, InvalidRequest, NotFound
+from .auth import audit_request, current_scope, current_user, refused
+from .errors import ApiError, InvalidRequest, NotFound, NotPermitted
 
 _page_lookups = FixedWindowRateLimiter(PostgresStorage())
 
@@ -61,6 +63,45 @@ def _masked_member(member: dict, today) -> dict:
     out["tags"] = member["tags"]
     out["other_home"] = member["other_home"]
     return out
+
+
+RESULTS_PER_GROUP = 20
+
+
+def search(text: str, *, building_id: int | None = None, community: str | None = None) -> dict:
+    """Everything one query finds in the caller's scope, grouped by kind, people masked
+    (onemap/domain/lookup_query.py reads the query per role: roles without the unmask right
+    match whole names and whole pinyin only, never IDs or phones: NotPermitted). One audit row
+    with the query masked; a search for people that finds nobody counts toward the lock."""
+    unless_locked()
+    try:
+        query = parse_query(text, may_unmask=current_user.can(Capability.UNMASK_PERSON))
+    except SearchRefused:
+        refused(Capability.UNMASK_PERSON)  # the audit row names the missing right
+        raise NotPermitted("按证件号码查询需要查看明文权限",
+                           "searching by ID number needs the unmask right") from None
+    except InvalidQuery as error:
+        raise InvalidRequest(fields={"q": f"{error.en} / {error.zh}"}) from None
+    with scoped(current_scope()) as conn:
+        groups = lookup_search.search(conn, query, building_id=building_id,
+                                      community=community, limit=RESULTS_PER_GROUP)
+        audit_request(conn, "lookup_search", object_kind="search", details={
+            "query": mask_search_term(query.text), "kinds": [k.value for k in query.kinds],
+            "results": {name: len(rows) for name, rows in groups.items()},
+        })
+        if query.finds_people and not groups.get("people"):
+            count_miss(conn, "lookup_search")
+    today = china_today()
+    if "people" in groups:
+        groups["people"] = [mask_person(row, today) for row in groups["people"]]
+    return {"query": query.text, "kinds": [k.value for k in query.kinds], "groups": groups}
+
+
+def unit_overview(code: str) -> tuple[dict | None, list[dict]]:
+    """A unit's counts and those of the units (or, below a grid, the buildings) one level
+    down: counts only, nobody named, so nothing to audit."""
+    with scoped(current_scope()) as conn:
+        return unit_stats.unit_counts(conn, code), unit_stats.child_counts(conn, code)
 
 
 def building_table(building_id: int) -> dict:
