@@ -16,22 +16,27 @@ COUNTED_TABLES = [
 MAINTAINED = {"building": "buildings", "unit": "units", "household": "rooms",
               "person": "people"}
 
-# Events change all day, so they are counted live: by the grid index, grid by grid in the
-# scope (an index range read instead of every row's policy check), plus the grid-less cases
-# that row-level security shows a district only.
-_EVENTS = """
-(SELECT count(*) FROM onemap.event
-  WHERE grid_code = ANY (ARRAY(SELECT code FROM onemap.grid
-                                WHERE starts_with(code, (SELECT onemap.current_scope())))))
-+ (SELECT count(*) FROM onemap.event WHERE grid_code IS NULL)
-"""
+# The tables kept by grid are counted live (events change all day), by their grid index,
+# grid by grid in the scope: an index range read instead of every row's policy check. Events
+# and staff without a grid are shown to a district only (their policy), counted beside.
+BY_GRID = ("enterprise", "key_place", "camera", "sensor", "staff", "event")
+GRIDLESS = ("staff", "event")
+_SCOPE_GRIDS = ("ARRAY(SELECT code FROM onemap.grid"
+                " WHERE starts_with(code, (SELECT onemap.current_scope())))")
+
+
+def _by_grid(table: str) -> str:
+    count = f"(SELECT count(*) FROM onemap.{table} WHERE grid_code = ANY ({_SCOPE_GRIDS}))"
+    if table in GRIDLESS:
+        count += f" + (SELECT count(*) FROM onemap.{table} WHERE grid_code IS NULL)"
+    return count
 
 
 def _counts_sql() -> str:
-    live = [t for t in COUNTED_TABLES if t not in MAINTAINED and t != "event"]
-    selects = [f"(SELECT count(*) FROM onemap.{t}) AS {t}" for t in live]
+    counted = [t for t in COUNTED_TABLES if t not in MAINTAINED and t not in BY_GRID]
+    selects = [f"(SELECT count(*) FROM onemap.{t}) AS {t}" for t in counted]
     selects += [f"coalesce(st.{column}, 0) AS {table}" for table, column in MAINTAINED.items()]
-    selects.append(f"{_EVENTS} AS event")
+    selects += [f"{_by_grid(t)} AS {t}" for t in BY_GRID]
     return (f"SELECT {', '.join(selects)} FROM (SELECT 1) AS one"
             " LEFT JOIN onemap.admin_unit_stat st ON st.code = (SELECT onemap.current_scope())")
 
