@@ -16,14 +16,15 @@ from pypinyin import Style, lazy_pinyin
 from sqlalchemy import Connection, text
 
 # Surnames read otherwise than the character's common reading: pypinyin 0.55 has no surname
-# mode, so the first character (or two, for compound surnames) is read from here.
+# mode, so the first character (or two, for compound surnames) is read from here, a syllable
+# per character (欧阳: ou yang, initials "oy").
 SURNAMES = {
     "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha",
     "乐": "yue", "覃": "qin", "盖": "ge", "缪": "miao", "召": "shao", "翟": "zhai", "任": "ren",
     "沈": "shen", "种": "chong", "谌": "chen", "句": "gou", "隗": "wei", "员": "yun",
     "秘": "bi", "繁": "po", "宁": "ning", "薄": "bo", "燕": "yan", "纪": "ji", "葛": "ge",
-    "折": "she", "黑": "he", "长孙": "zhangsun", "尉迟": "yuchi", "万俟": "moqi",
-    "澹台": "tantai", "令狐": "linghu", "欧阳": "ouyang",
+    "折": "she", "黑": "he", "长孙": "zhang sun", "尉迟": "yu chi", "万俟": "mo qi",
+    "澹台": "tan tai", "令狐": "ling hu", "欧阳": "ou yang",
 }
 _LETTERS = re.compile(r"[a-z0-9]+")
 BATCH = 20_000
@@ -36,7 +37,7 @@ def syllables(name: str) -> tuple[str, ...]:
     head: list[str] = []
     for surname in (name[:2], name[:1]):
         if surname and surname in SURNAMES:
-            head, name = [SURNAMES[surname]], name[len(surname):]
+            head, name = SURNAMES[surname].split(), name[len(surname):]
             break
     words = head + lazy_pinyin(name, style=Style.NORMAL, errors="default")
     return tuple(w for word in words for w in _LETTERS.findall(word.lower().replace("ü", "v")))

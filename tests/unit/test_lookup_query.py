@@ -101,7 +101,7 @@ def test_pinyin_of_names_with_surname_readings():
     assert name_pinyin("张三") == ("zhangsan", "zs")
     assert name_pinyin("单雄信") == ("shanxiongxin", "sxx")
     assert name_pinyin("曾国藩") == ("zengguofan", "zgf")
-    assert name_pinyin("欧阳娜娜") == ("ouyangnana", "onn")
+    assert name_pinyin("欧阳娜娜") == ("ouyangnana", "oynn")
     assert name_pinyin("John Smith") == ("johnsmith", "js")
 
 
