@@ -127,6 +127,18 @@ def test_an_import_that_moves_people_keeps_the_counts_true(conn, tmp_path):
                         {"d": DISTRICT}).scalar_one() == 0
 
 
+def test_imported_boundaries_get_their_counts_at_once(conn, tmp_path):
+    from tests.importers.test_boundaries import hierarchy_frame
+
+    path = tmp_path / "units.gpkg"
+    hierarchy_frame().to_file(path, driver="GPKG")
+    assert import_file(conn, "boundaries", path).errors == []
+    assert_stats_are_exact(conn)
+    with as_app(conn, DISTRICT):
+        assert unit_counts(conn, GRID)["buildings"] == 0
+        assert len(child_counts(conn, DISTRICT)) == 2
+
+
 def test_sensitive_tags_are_never_counted(conn):
     codes = insert_hierarchy(conn)
     room = insert_household(conn, insert_building(conn, codes["grid"][0], "B-1"), "101")
