@@ -125,11 +125,11 @@ def search(conn: Connection, query: LookupQuery, *, building_id: int | None = No
 
 
 def people(conn: Connection, query: LookupQuery, limit: int) -> list[dict]:
-    """People of every person kind the query is, exact kinds first; a fuzzy match only fills
-    what the exact ones left (a typo finds nothing else)."""
+    """People of every person kind the query is, exact kinds first; fuzzy matching only when
+    nothing else matched (a typo finds nothing else, and near misses cost the most)."""
     found: dict[int, str] = {}
     for kind, function_kind in _PERSON_SEARCHES:
-        if kind not in query.kinds or len(found) >= limit:
+        if kind not in query.kinds or len(found) >= limit or (kind in _FUZZY and found):
             continue
         value = _person_value(query, kind)
         if value is None:
