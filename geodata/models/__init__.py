@@ -3,7 +3,7 @@
 from .access import AppUser, AuditLog, RateCounter, Role, WebSession
 from .admin import Community, District, Grid, Piece, Street
 from .base import SRID, Base
-from .derived import AdminUnitStat, BuildingStat, LiveClock
+from .derived import AdminUnitStat, BuildingStat, LiveClock, NamePinyin
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
 from .events import Event, EventCategory, EventHistory, EventStageLimit
 from .housing import Building, Floor, Household, Unit
@@ -14,7 +14,8 @@ from .staff import Department, Staff
 __all__ = [
     "SRID", "Base", "AppUser", "AuditLog", "Role", "Community", "District", "Grid", "Piece",
     "Street", "Camera", "Sensor", "SensorAlarm", "SensorReading", "Event", "EventCategory",
-    "EventHistory", "EventStageLimit", "Building", "Floor", "Household", "Unit", "Person", "PersonHousehold",
+    "EventHistory", "EventStageLimit", "Building", "Floor", "Household", "Unit", "Person",
+    "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
-    "AdminUnitStat", "BuildingStat", "LiveClock", "RateCounter", "WebSession",
+    "AdminUnitStat", "BuildingStat", "LiveClock", "NamePinyin", "RateCounter", "WebSession",
 ]

@@ -1,4 +1,5 @@
-"""Tables the database keeps for the map (migration 0003): the live clock, building counts."""
+"""Tables the database keeps for the map and the look-up: the live clock and building counts
+(migration 0003), the units' counts (0020), the names' pinyin (0021)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from sqlalchemy import (
     CheckConstraint,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     SmallInteger,
     String,
+    Text,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -85,3 +88,22 @@ class AdminUnitStat(Base):
     key_groups: Mapped[dict] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     refreshed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                    server_default=text("now()"))
+
+
+class NamePinyin(Base):
+    """Each distinct person name in pinyin and initials (张三: zhangsan, zs), filled when people
+    are loaded (geodata/pinyin.py); a name alone is nobody, so no row-level security."""
+
+    __tablename__ = "name_pinyin"
+    __table_args__ = (
+        Index("ix_name_pinyin_pinyin", "pinyin", "name"),
+        Index("ix_name_pinyin_initials", "initials", "name"),
+        Index("ix_name_pinyin_trgm", "pinyin", postgresql_using="gin",
+              postgresql_ops={"pinyin": "public.gin_trgm_ops"}),
+        {"comment": "Each distinct person name in pinyin and initials (filled at load time:"
+                    " geodata/pinyin.py)."},
+    )
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pinyin: Mapped[str] = mapped_column(Text(collation="C"))
+    initials: Mapped[str] = mapped_column(Text(collation="C"))

@@ -13,6 +13,7 @@ from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Numeric,
     SmallInteger,
     String,
@@ -33,6 +34,8 @@ class Building(Base):
         CheckConstraint("floors_above >= 1", name="floors_above_positive"),
         CheckConstraint("floors_below >= 0", name="floors_below_not_negative"),
         CheckConstraint("unit_count >= 1", name="unit_count_positive"),
+        # the search box's road + number (migration 0021)
+        Index("ix_building_road_number", "road", "house_number"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -47,6 +47,11 @@ class Person(Base):
             "id_number IS NOT NULL OR passport_number IS NOT NULL", name="identified"
         ),
         CheckConstraint("phone IS NULL OR phone ~ '^[0-9+ -]{5,20}$'", name="phone_format"),
+        # the search box's ID endings and phone digits (migration 0021, which builds the first
+        # with COLLATE "C" for its range scans: alembic's reflection drops a collation inside
+        # an index expression, so the model names the expression without it)
+        Index("ix_person_id_reversed", text("reverse(id_number::text)")),
+        Index("ix_person_phone_digits", text("onemap.phone_digits(phone)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -28,8 +28,6 @@ from .openapi import documented, parsed_body
 from .errors import NotPermitted
 
 api = Blueprint("persons", __name__, url_prefix="/api/persons")
-# the older names, until every importer takes them from lookup_guard
-_count_miss, _unless_locked, _user_key = count_miss, unless_locked, user_key
 
 
 def _audit(conn, action: str, object_id: str | None, **extra) -> None:
