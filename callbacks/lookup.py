@@ -187,7 +187,7 @@ def _hit_selection(trigger: dict, hits):
 
 # -- where one stands -------------------------------------------------------------------------
 
-BUILDING_MARGIN_DEGREES = 0.0012  # ~100 m: a building is seen among its neighbours, not alone
+BUILDING_MARGIN_DEGREES = 0.003  # ~250 m: a building is seen among its neighbours, not alone
 
 
 def _with_margin(bounds: list) -> list:
@@ -200,12 +200,12 @@ def _with_margin(bounds: list) -> list:
 @callback(
     Output("lookup-trail", "children"), Output("lookup-counts", "children"),
     Output("lookup-children", "children"), Output("lookup-outline", "data"),
-    Output(LOOKUP.id("map"), "viewport", allow_duplicate=True),
+    Output(LOOKUP.id("map"), "viewport", allow_duplicate=True), Output("lookup-fly", "data"),
     Input("lookup-unit", "data"), Input("lookup-building", "data"),
     State("lookup-fly", "data"),
     prevent_initial_call="initial_duplicate",
 )
-def navigate(unit, building, fly_first):
+def navigate(unit, building, fly):
     """The breadcrumb, the counts and the units below of the selection; the map outlines it
     and flies there (on the first view only when the URL names no view of its own)."""
     _allowed()
@@ -219,11 +219,14 @@ def navigate(unit, building, fly_first):
         shape = (lookup_nav.outline(conn, building_id=building) if chosen is not None
                  else lookup_nav.outline(conn, code=unit))
     counts, below = lookup_steps.unit_overview(unit)
-    flies = bool(ctx.triggered) or bool(fly_first)
+    # "view": the page's first call on a URL with a view of its own, which stays; after the
+    # first call every selection flies (Dash names a trigger even for the first call)
+    flies = fly != "view"
     viewport = ({"bounds": _with_margin(shape["bounds"]), "transition": "flyToBounds"}
                 if shape is not None and flies else no_update)
     return (lookup_view.trail(steps, chosen), lookup_view.counts(counts),
-            lookup_view.children(counts, below), shape["shape"] if shape else None, viewport)
+            lookup_view.children(counts, below), shape["shape"] if shape else None, viewport,
+            "always")
 
 
 @callback(
@@ -245,7 +248,7 @@ def show_table(building):
 
 
 @callback(
-    Output("lookup-card-data", "data"),
+    Output("lookup-household-data", "data"),
     Input("lookup-room", "data"),
 )
 def open_card(room):
@@ -262,8 +265,8 @@ def open_card(room):
 
 
 @callback(
-    Output("lookup-card", "children"),
-    Input("lookup-card-data", "data"),
+    Output("lookup-household", "children"),
+    Input("lookup-household-data", "data"),
 )
 def draw_card(card):
     if not card:
@@ -274,11 +277,11 @@ def draw_card(card):
 
 
 @callback(
-    Output("lookup-card-data", "data", allow_duplicate=True),
+    Output("lookup-household-data", "data", allow_duplicate=True),
     Output("lookup-unmask-message", "children"),
     Input("lookup-unmask-confirm", "n_clicks"),
     State("lookup-unmask-person", "data"), State("lookup-purpose", "value"),
-    State("lookup-card-data", "data"),
+    State("lookup-household-data", "data"),
     prevent_initial_call=True,
 )
 def unmask(clicks, person, purpose, card):

@@ -16,6 +16,8 @@ import dash
 import dash_leaflet as dl
 from dash import dcc, html
 
+from geodata.queries import lookup_nav
+from geodata.scope import scoped
 from layers.maps import LOOKUP
 from onemap.domain.roles import Capability
 from onemap.web.auth import current_scope, current_user
@@ -55,7 +57,12 @@ def _with_outline(map_wrap: html.Div) -> html.Div:
 
 def layout(**query) -> html.Div:
     """The look-up in the user's scope, restored from the URL's unit, building, room and map."""
-    unit, building, room = selection_from_url(query, current_scope().code)
+    scope = current_scope()
+    unit, building, room = selection_from_url(query, scope.code)
+    if building is not None:  # the breadcrumb and the URL stand on the building's grid
+        with scoped(scope) as conn:
+            chosen = lookup_nav.building(conn, building)
+        unit = chosen["grid_code"] if chosen else unit
     map_query = {key: value for key, value in query.items()
                  if isinstance(value, str) and key not in URL_KEYS}
     return html.Div(className="lookup", children=[
@@ -64,9 +71,10 @@ def layout(**query) -> html.Div:
         dcc.Store(id="lookup-room", data=room),
         dcc.Store(id="lookup-url"),
         # the first view flies to the selection unless the URL names a view of its own
-        dcc.Store(id="lookup-fly", data=not all(k in query for k in ("lat", "lng", "z"))),
+        dcc.Store(id="lookup-fly", data="view" if all(k in query for k in ("lat", "lng", "z"))
+                  else "fly"),
         dcc.Store(id="lookup-hits"),  # where each search result leads
-        dcc.Store(id="lookup-card-data"),  # the household card as drawn (masked)
+        dcc.Store(id="lookup-household-data"),  # the household card as drawn (masked)
         dcc.Store(id="lookup-unmask-person"),  # whose unmask button was pressed
         _header(),
         html.Main(className="lookup-main", children=[
@@ -86,7 +94,7 @@ def layout(**query) -> html.Div:
                 html.Div(id="lookup-table", className="lookup-table-area", children=[
                     html.P("在地图或左侧列表中选择楼栋 · Pick a building on the map or the list",
                            className="lookup-muted")]),
-                html.Div(id="lookup-card", className="lookup-card-area"),
+                html.Div(id="lookup-household", className="lookup-card-area"),
             ]),
         ]),
     ])
