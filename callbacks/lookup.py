@@ -21,6 +21,7 @@ from dash import (
     ctx,
     no_update,
 )
+from dash.exceptions import PreventUpdate
 
 from geodata.queries import lookup_nav
 from geodata.scope import scoped
@@ -28,7 +29,7 @@ from layers.maps import LOOKUP
 from onemap.domain.coordinates import gcj02_to_wgs84
 from onemap.domain.roles import Capability
 from onemap.web import lookup_steps
-from onemap.web.auth import current_scope, current_user
+from onemap.web.auth import current_scope, current_user, refused
 from onemap.web.errors import ApiError
 from onemap.web.request_guard import InvalidInput
 from pages.lookup_url import MAX_ID
@@ -44,8 +45,9 @@ BUILDING_CLICK = json.dumps(LOOKUP.layer_id("buildings"), sort_keys=True,
 
 
 def _allowed() -> None:
-    if not current_user.can(Capability.LOOKUP_PERSON):
-        raise InvalidInput("not permitted / 无权限")
+    """Refuse (and audit) a role without the look-up right: the answer is empty (204)."""
+    if not current_user.is_authenticated or refused(Capability.LOOKUP_PERSON):
+        raise PreventUpdate
 
 
 def _id(value) -> int | None:
@@ -60,6 +62,14 @@ def _code(value) -> str:
     if not (isinstance(value, str) and value.isdigit() and len(value) in (6, 9, 12, 15)):
         raise InvalidInput(BAD_INPUT)
     return value
+
+
+def _unit(value) -> str:
+    """A unit code from the page's store: one inside the user's scope, or 400."""
+    code = _code(value)
+    if not code.startswith(current_scope().code):
+        raise InvalidInput(BAD_INPUT)
+    return code
 
 
 def _message(error: ApiError) -> str:
@@ -140,7 +150,7 @@ def select(_go, _building, _room, _home, _hit, map_click, building_click, unit, 
     trigger = ctx.triggered_id
     if value is None:
         return (no_update,) * 3
-    unit = _code(unit)
+    unit = _unit(unit)
     # a click on a building reaches the map too: the building's own input wins
     if BUILDING_CLICK in ctx.triggered_prop_ids:
         properties = building_click.get("properties") if isinstance(building_click,
@@ -154,10 +164,7 @@ def select(_go, _building, _room, _home, _hit, map_click, building_click, unit, 
         raise InvalidInput(BAD_INPUT)
     kind = trigger.get("type")
     if kind == "lookup-go":
-        code = _code(trigger.get("code"))
-        if not code.startswith(current_scope().code):
-            raise InvalidInput(BAD_INPUT)
-        return code, None, None
+        return _unit(trigger.get("code")), None, None
     if kind == "lookup-pick-building":
         return _building_selection(_id(trigger.get("id")))
     if kind == "lookup-pick-room":
@@ -209,7 +216,7 @@ def navigate(unit, building, fly):
     """The breadcrumb, the counts and the units below of the selection; the map outlines it
     and flies there (on the first view only when the URL names no view of its own)."""
     _allowed()
-    unit, building = _code(unit), _id(building)
+    unit, building = _unit(unit), _id(building)
     scope = current_scope()
     with scoped(scope) as conn:
         chosen = lookup_nav.building(conn, building) if building is not None else None
@@ -319,7 +326,7 @@ def search(query, unit, building):
         return [], None
     if not isinstance(query, str):
         raise InvalidInput(BAD_INPUT)
-    unit, building = _code(unit), _id(building)
+    unit, building = _unit(unit), _id(building)
     try:
         lookup_steps.within_page_rate()
         found = lookup_steps.search(query, building_id=building,

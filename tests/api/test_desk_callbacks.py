@@ -18,28 +18,11 @@ from onemap.domain import lifecycle
 from tests.conftest import onemap_command
 from tests.support.answers import refused, send_json
 from tests.support.clients import Client, demo_client, signed_in
+from tests.support.dash_calls import callback_call, id_text
 
 ACTIONS = [*lifecycle.ACTIONS, "dismiss"]
 EXTEND = {"type": "desk-gated", "name": "extend"}
 MARKER = "<desk-probe>"
-
-
-def _callbacks() -> dict:
-    import app as onemap_app
-    from dash._callback import GLOBAL_CALLBACK_MAP
-
-    return {**GLOBAL_CALLBACK_MAP, **onemap_app.app.callback_map}
-
-
-def _key(fragment: str) -> str:
-    found = [k for k, spec in _callbacks().items() if fragment in k and "callback" in spec]
-    assert len(found) == 1, (fragment, found)
-    return found[0]
-
-
-def _id_text(component) -> str:
-    return json.dumps(component, sort_keys=True, separators=(",", ":")) if isinstance(
-        component, dict) else component
 
 
 def _many(component_id: str) -> list:
@@ -54,31 +37,8 @@ def _many(component_id: str) -> list:
     raise AssertionError(component_id)
 
 
-def _dep(component_id: str, prop: str, values: dict, with_value: bool = True):
-    def one(component):
-        entry = {"id": component, "property": prop}
-        if with_value:
-            entry["value"] = values.get((_id_text(component), prop.split("@")[0]))
-        return entry
-
-    if component_id.startswith("{") and '["ALL"]' in component_id:
-        return [one(c) for c in _many(component_id)]
-    return one(json.loads(component_id) if component_id.startswith("{") else component_id)
-
-
 def dash_call(fragment: str, values: dict, changed: tuple[str, str]) -> dict:
-    """The body Dash's renderer posts for the callback whose outputs' key holds `fragment`;
-    `values` maps (component id, property) to what the page holds, `changed` is the trigger."""
-    key = _key(fragment)
-    spec = _callbacks()[key]
-    parts = key[2:-2].split("...") if key.startswith("..") else [key]
-    outputs = [_dep(*part.rpartition(".")[::2], values, with_value=False) for part in parts]
-    return {
-        "output": key, "outputs": outputs if key.startswith("..") else outputs[0],
-        "inputs": [_dep(d["id"], d["property"], values) for d in spec["inputs"]],
-        "state": [_dep(d["id"], d["property"], values) for d in spec["state"]],
-        "changedPropIds": [f"{_id_text(changed[0])}.{changed[1]}"],
-    }
+    return callback_call(fragment, values, changed, _many)
 
 
 def _post(client: Client, body: dict) -> tuple[int, str]:
@@ -98,7 +58,7 @@ def show_case(case_id, seen=None) -> dict:
 
 
 def act(action: str, seen: dict, note=None, staff=None, into=None) -> dict:
-    values = {(_id_text({"type": "desk-action", "action": a}), "n_clicks"): int(a == action)
+    values = {(id_text({"type": "desk-action", "action": a}), "n_clicks"): int(a == action)
               for a in ACTIONS}
     values.update({("desk-seen", "data"): seen, ("desk-note", "value"): note,
                    ("desk-staff", "value"): staff, ("desk-into", "value"): into,
@@ -117,7 +77,7 @@ def queues(queue="new", **filters) -> dict:
 
 def extend(seen: dict, amount=1, unit="working_days", reason="等配件") -> dict:
     return dash_call("desk-ext-note.value", {
-        (_id_text(EXTEND), "n_clicks"): 1, ("desk-seen", "data"): seen,
+        (id_text(EXTEND), "n_clicks"): 1, ("desk-seen", "data"): seen,
         ("desk-ext-amount", "value"): amount, ("desk-ext-unit", "value"): unit,
         ("desk-ext-note", "value"): reason, ("desk-refresh", "data"): 0},
         (EXTEND, "n_clicks"))
@@ -403,7 +363,7 @@ def test_possible_duplicates_are_merged_or_dismissed_on_the_desk(demo_app_server
     status, text = _post(duty, show_case(merged["id"]))
     answer = json.loads(text)["response"]
     assert answer["desk-into"]["value"] == first["code"]  # the case it may repeat, ready
-    assert not answer[_id_text({"action": "dismiss", "type": "desk-action"})]["disabled"]
+    assert not answer[id_text({"action": "dismiss", "type": "desk-action"})]["disabled"]
     seen = {"id": merged["id"], "state": "reported"}
     status, text = _post(duty, act("merge", seen, note="同一井盖", into=first["code"]))
     assert "desk-message ok" in text and "已合并" in text, text[:300]
