@@ -95,7 +95,10 @@ def site():
                 [onemap_command(), "user", "add", username, "--role", role, "--scope", DISTRICT,
                  "--password", password], env=env, capture_output=True, text=True, timeout=120)
             assert done.returncode == 0, done.stdout + done.stderr
-        with serving(dict(env, GUNICORN_CMD_ARGS="--access-logfile -")) as base:
+        # one worker: each worker logs a change of the database's state once, and the log
+        # is read as one worker's
+        with serving(dict(env, GUNICORN_CMD_ARGS="--access-logfile -",
+                          ONEMAP_WORKERS="1")) as base:
             yield Site(cluster, env, base)
     finally:
         cluster.destroy()
