@@ -126,7 +126,8 @@ def building_card(b: dict) -> list:
         ("层数", f"地上 {b['floors_above']} / 地下 {b['floors_below']}"),
         ("单元", b["unit_count"]), ("建成", b["built_year"]), ("房屋", b["households"]),
         ("居住人口", b["residents"]), ("重点人群", b["key_group"]), ("网格", b["grid_code"]),
-    ])])
+    ]), html.A("楼盘表 Building table", href=f"/lookup?building={b['id']}",
+               className="card-desk-link") if current_user.can(Capability.LOOKUP_PERSON) else None])
 
 
 def camera_card(c: dict) -> list:
