@@ -104,37 +104,36 @@ def unit_overview(code: str) -> tuple[dict | None, list[dict]]:
         return unit_stats.unit_counts(conn, code), unit_stats.child_counts(conn, code)
 
 
+def _read_audited(read, object_id: int, action: str, kind: str, counted: tuple[str, str],
+                  missing: type[NotFound]) -> dict:
+    """`read(conn, object_id)` on the caller's scoped connection with its audit row (found, and
+    under counted[0] how many items its counted[1] holds) in the same transaction; a miss
+    counts toward the lock and raises `missing`, alike for missing and out-of-scope objects."""
+    unless_locked()
+    with scoped(current_scope()) as conn:
+        found = read(conn, object_id)
+        audit_request(conn, action, object_kind=kind, object_id=str(object_id),
+                      details={"found": found is not None,
+                               counted[0]: len(found[counted[1]]) if found else 0})
+        if found is None:
+            count_miss(conn, action)
+    if found is None:
+        raise missing()
+    return found
+
+
 def building_table(building_id: int) -> dict:
     """楼盘表 (geodata/queries/building_table.py), audited; NoSuchBuilding for a missing or
     out-of-scope building."""
-    unless_locked()
-    with scoped(current_scope()) as conn:
-        table = housing.building_table(conn, building_id)
-        audit_request(conn, "building_table", object_kind="building",
-                      object_id=str(building_id),
-                      details={"found": table is not None,
-                               "rooms": len(table["cells"]) if table else 0})
-        if table is None:
-            count_miss(conn, "building_table")
-    if table is None:
-        raise NoSuchBuilding()
-    return table
+    return _read_audited(housing.building_table, building_id, "building_table", "building",
+                         ("rooms", "cells"), NoSuchBuilding)
 
 
 def household_card(household_id: int) -> dict:
     """A room with its members masked, and its cases, audited; NoSuchHousehold for a missing
     or out-of-scope room."""
-    unless_locked()
-    with scoped(current_scope()) as conn:
-        card = housing.household_card(conn, household_id)
-        audit_request(conn, "household_card", object_kind="household",
-                      object_id=str(household_id),
-                      details={"found": card is not None,
-                               "members": len(card["members"]) if card else 0})
-        if card is None:
-            count_miss(conn, "household_card")
-    if card is None:
-        raise NoSuchHousehold()
+    card = _read_audited(housing.household_card, household_id, "household_card", "household",
+                         ("members", "members"), NoSuchHousehold)
     today = china_today()
     card["members"] = [_masked_member(m, today) for m in card["members"]]
     return card
