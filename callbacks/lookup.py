@@ -250,8 +250,8 @@ def show_table(building):
         lookup_steps.within_page_rate()
         table = lookup_steps.building_table(building)
     except ApiError as error:
-        return [lookup_view.results(None, _message(error))]
-    return lookup_view.building_table(table, None)
+        return lookup_view.results(None, _message(error))
+    return lookup_view.building_table(table)
 
 
 @callback(

@@ -151,7 +151,7 @@ def results(found: dict | None, message: str | None = None) -> list:
     return out
 
 
-def _cell(cell: dict, chosen_room: int | None) -> html.Td:
+def _cell(cell: dict) -> html.Td:
     occupancy = cell.get("occupancy") or "unknown"
     marks = [html.Span(BADGE_MARKS.get(b["code"], "·"),
                        className="lookup-badge" + (" sensitive" if b.get("sensitive") else ""),
@@ -160,18 +160,18 @@ def _cell(cell: dict, chosen_room: int | None) -> html.Td:
     if cell.get("open_cases"):
         marks.append(html.Span(str(cell["open_cases"]), className="lookup-badge cases",
                                title="在办案件 open cases"))
-    chosen = cell["household_id"] == chosen_room
     return html.Td(html.Button(
         id={"type": "lookup-pick-room", "id": cell["household_id"]}, n_clicks=0,
-        className=f"lookup-room occ-{occupancy}" + (" chosen" if chosen else ""),
+        className=f"lookup-room occ-{occupancy}",
         title=f"{cell['label']} {OCCUPANCY.get(occupancy, (occupancy,))[0]} · "
               f"{cell.get('residents', 0)} 人",
         children=[html.Span(cell["room_number"], className="lookup-room-no"),
                   html.Span(marks, className="lookup-marks")]))
 
 
-def building_table(table: dict | None, chosen_room: int | None) -> list:
-    """楼盘表: one column group per unit, one row per floor (top first), a cell per room."""
+def building_table(table: dict | None) -> list:
+    """楼盘表: one column group per unit, one row per floor (top first), a cell per room (the
+    chosen one is marked in the browser: assets/lookup.js markRoom)."""
     if table is None:
         return [html.P("无此楼栋或不在您的管辖范围 · Not found or outside your area",
                        className="lookup-muted")]
@@ -188,7 +188,7 @@ def building_table(table: dict | None, chosen_room: int | None) -> list:
         cells = [html.Th(f"{floor}F" if floor > 0 else f"B{-floor}", className="lookup-floor")]
         for unit in table["units"]:
             rooms = sorted(by_place.get((unit, floor), []), key=lambda c: c["room_number"])
-            cells += [_cell(c, chosen_room) for c in rooms]
+            cells += [_cell(c) for c in rooms]
             cells += [html.Td(className="lookup-room-none")] * (max(widths[unit], 1) - len(rooms))
         rows.append(html.Tr(cells))
     legend = html.Div(className="lookup-legend", children=[
