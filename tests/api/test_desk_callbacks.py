@@ -15,6 +15,7 @@ import pytest
 
 from geodata.queries.desk import QUEUES
 from onemap.domain import lifecycle
+from onemap.domain.assignment import DUPLICATE_METRES
 from tests.conftest import onemap_command
 from tests.support.answers import refused, send_json
 from tests.support.clients import Client, demo_client, signed_in
@@ -98,23 +99,48 @@ def _one(url: str, sql: str, *params):
 
 
 @pytest.fixture(scope="module")
-def place(demo_district):
+def place(demo_district, demo_app_server):
     url = demo_district[0]
     grid, district = _one(url, "SELECT scope_code, left(scope_code, 6) FROM onemap.app_user"
                                " WHERE username = 'gridworker'")
     points = _one(url, "SELECT array_agg(ARRAY[ST_X(p), ST_Y(p)]) FROM (SELECT (ST_Dump("
-                       "ST_GeneratePoints(geom, 30, 7))).geom AS p FROM onemap.grid"
+                       "ST_GeneratePoints(geom, 200, 7))).geom AS p FROM onemap.grid"
                        " WHERE code = %s) g", grid)[0]
-    elsewhere = _one(url, "SELECT id FROM onemap.event WHERE grid_code <> %s AND state ="
-                          " 'registered' ORDER BY id LIMIT 1", grid)[0]
     return {"url": url, "grid": grid, "district": district, "points": points,
-            "elsewhere": elsewhere}
+            "elsewhere": _registered_elsewhere(demo_app_server, url, grid)}
 
 
+def _registered_elsewhere(server, url: str, grid: str) -> int:
+    """A registered case in another street's grid, made here: how many registered cases the
+    demo holds depends on the hour it was generated at (none late on a working day)."""
+    lon, lat = _one(url, "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p"
+                         " FROM onemap.grid WHERE left(code, 9) <> left(%s, 9)"
+                         " ORDER BY code LIMIT 1) g", grid)
+    duty = demo_client(server, "duty")
+    status, _h, body, _c = duty.request("POST", "/api/events", json_body={
+        "title": "外区案件", "category_code": "C0103", "lon": lon, "lat": lat,
+        "external_ref": f"ELSEWHERE-{secrets.token_hex(6)}"}, headers=duty.same_origin())
+    assert status == 201, body
+    made = json.loads(body)
+    status, _h, body, _c = duty.request("POST", f"/api/events/{made['id']}/transitions",
+                                        json_body={"action": "register"},
+                                        headers=duty.same_origin())
+    assert status == 200, body
+    return made["id"]
 @pytest.fixture
 def case(demo_app_server, place):
-    """A fresh report in the grid worker's grid, with a reporter's name and phone."""
-    where = place["points"][secrets.randbelow(len(place["points"]))]
+    """A fresh report in the grid worker's grid, with a reporter's name and phone, where no open
+    case of its category lies within the duplicate distance (its flag would enable `dismiss`)."""
+    where = _one(place["url"], """
+        SELECT ARRAY[ST_X(p), ST_Y(p)] FROM (
+          SELECT ST_SetSRID(ST_MakePoint(lon, lat), 4326) AS p
+            FROM unnest(%s::float8[], %s::float8[]) AS xy(lon, lat)) free
+         WHERE NOT EXISTS (SELECT 1 FROM onemap.event e WHERE e.category_code = 'E0401'
+                             AND onemap.event_is_open(e.state)
+                             AND ST_DWithin(e.geom::geography, free.p::geography, %s))
+         ORDER BY random() LIMIT 1""",
+                 [xy[0] for xy in place["points"]], [xy[1] for xy in place["points"]],
+                 2 * DUPLICATE_METRES)[0]
     status, _h, body, _c = demo_client(demo_app_server, "duty").request(
         "POST", "/api/events", json_body={
             "title": "占道经营", "category_code": "E0401", "lon": where[0], "lat": where[1],
@@ -122,7 +148,9 @@ def case(demo_app_server, place):
             "external_ref": f"DESK-{secrets.token_hex(6)}"},
         headers={"Origin": "http://localhost"})
     assert status == 201, body
-    return json.loads(body)
+    made = json.loads(body)
+    assert made["duplicate_of_id"] is None, made
+    return made
 
 
 def _audits(url: str, case_id: int, action: str) -> int:

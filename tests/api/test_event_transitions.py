@@ -96,8 +96,8 @@ def test_roles_and_scopes_are_kept(demo_app_server, case, demo_district):
         assert status == 403, username
     worker = demo_client(demo_app_server, "gridworker")
     with psycopg.connect(demo_district[0]) as conn:
-        theirs = conn.execute("SELECT e.id FROM onemap.event e WHERE e.state = 'reported' AND"
-                              " e.grid_code <> (SELECT scope_code FROM onemap.app_user WHERE"
+        theirs = conn.execute("SELECT e.id FROM onemap.event e WHERE onemap.event_is_open(e.state)"
+                              " AND e.grid_code <> (SELECT scope_code FROM onemap.app_user WHERE"
                               " username = 'gridworker') LIMIT 1").fetchone()[0]
     status, _ = _post(worker, f"/api/events/{theirs}/transitions", {"action": "register"})
     assert status == 404  # the same answer as for a case that does not exist
