@@ -100,6 +100,8 @@ class NamePinyin(Base):
         Index("ix_name_pinyin_initials", "initials", "name"),
         Index("ix_name_pinyin_trgm", "pinyin", postgresql_using="gin",
               postgresql_ops={"pinyin": "public.gin_trgm_ops"}),
+        Index("ix_name_pinyin_name_trgm", "name", postgresql_using="gin",
+              postgresql_ops={"name": "public.gin_trgm_ops"}),
         {"comment": "Each distinct person name in pinyin and initials (filled at load time:"
                     " geodata/pinyin.py)."},
     )

@@ -1,10 +1,11 @@
 """The one search box's queries (issue 12): people, rooms, buildings, enterprises, key places.
 
 Everything runs on a scoped connection (geodata/scope.py). People are matched by
-`onemap.lookup_person_ids` (migration 0021: through the indexes, kept to the session's scope)
-and then read here by id through row-level security again, so the database decides what is
-seen twice over. The other kinds filter with equality first (leakproof: row-level security
-checks only what the index finds) or scan tables small enough to scan (enterprises, places).
+`onemap.lookup_person_ids` (migrations 0021, 0022: through the indexes, kept to the session's
+scope) and then read here by id through row-level security again, so the database decides what
+is seen twice over; enterprises by name likewise (`onemap.lookup_enterprise_ids`). The other
+kinds filter with equality first (leakproof: row-level security checks only what the index
+finds) or scan tables small enough to scan (key places).
 No query text ever becomes a LIKE pattern: `%`, `_` and `\\` match themselves.
 """
 
@@ -15,12 +16,14 @@ from sqlalchemy import Connection, text
 from onemap.domain.lookup_query import Kind, LookupQuery, after, room_label
 from geodata.pinyin import query_pinyin
 
-# each person kind as the database function knows it, with the value it searches for
+# each person kind with the database function's kinds that answer it, in order: a name with a
+# wrong character is first its homophones (the pinyin input method's usual slip: the same
+# pinyin), then names sharing its other characters (trigrams of the characters)
 _PERSON_SEARCHES = (
-    (Kind.ID_NUMBER, "id_number"), (Kind.PHONE, "phone"), (Kind.ID_SUFFIX, "id_suffix"),
-    (Kind.NAME, "name"), (Kind.PINYIN, "pinyin"), (Kind.NAME_PREFIX, "name_prefix"),
-    (Kind.PINYIN_PREFIX, "pinyin_prefix"), (Kind.INITIALS, "initials"),
-    (Kind.NAME_FUZZY, "fuzzy"), (Kind.PINYIN_FUZZY, "fuzzy"),
+    (Kind.ID_NUMBER, ("id_number",)), (Kind.PHONE, ("phone",)), (Kind.ID_SUFFIX, ("id_suffix",)),
+    (Kind.NAME, ("name",)), (Kind.PINYIN, ("pinyin",)), (Kind.NAME_PREFIX, ("name_prefix",)),
+    (Kind.PINYIN_PREFIX, ("pinyin_prefix",)), (Kind.INITIALS, ("initials",)),
+    (Kind.NAME_FUZZY, ("pinyin", "name_fuzzy")), (Kind.PINYIN_FUZZY, ("fuzzy",)),
 )
 _FUZZY = (Kind.NAME_FUZZY, Kind.PINYIN_FUZZY)
 
@@ -87,15 +90,22 @@ BUILDINGS = {
 _BUILDING_ORDER = (f" ORDER BY length({_HOUSE_NUMBER}), {_HOUSE_NUMBER},"
                    " length(b.name), b.name, b.id LIMIT :limit")
 
-# 24 k enterprises and a few hundred places: a scan is cheaper than any index under RLS
-ENTERPRISES = """
+# enterprises: by credit code (equality, leakproof: row-level security checks only what the
+# index finds), or by part of the name through onemap.lookup_enterprise_ids (migration 0022:
+# matched as the owner, kept to the session's scope) and read through row-level security again
+_ENTERPRISE_COLUMNS = """
 SELECT e.id, e.name, e.credit_code, e.address, e.grid_code, e.building_id,
        ST_X(e.geom) AS lon, ST_Y(e.geom) AS lat
-FROM onemap.enterprise e
-WHERE {match}
-ORDER BY e.name <> :q, length(e.name), e.name, e.id
-LIMIT :limit
 """
+ENTERPRISES = {
+    "credit_code": _ENTERPRISE_COLUMNS + """
+FROM onemap.enterprise e WHERE e.credit_code = :code LIMIT :limit""",
+    "name": _ENTERPRISE_COLUMNS + """
+FROM onemap.lookup_enterprise_ids(:q, :limit) WITH ORDINALITY AS found (id, rank)
+JOIN onemap.enterprise e ON e.id = found.id
+ORDER BY found.rank""",
+}
+# a few hundred places: a scan is cheaper than any index under RLS
 PLACES = """
 SELECT k.id, k.name, k.kind, k.risk_level, k.address, k.grid_code, k.building_id,
        ST_X(k.geom) AS lon, ST_Y(k.geom) AS lat
@@ -128,16 +138,17 @@ def people(conn: Connection, query: LookupQuery, limit: int) -> list[dict]:
     """People of every person kind the query is, exact kinds first; fuzzy matching only when
     nothing else matched (a typo finds nothing else, and near misses cost the most)."""
     found: dict[int, str] = {}
-    for kind, function_kind in _PERSON_SEARCHES:
-        if kind not in query.kinds or len(found) >= limit or (kind in _FUZZY and found):
+    for kind, function_kinds in _PERSON_SEARCHES:
+        if kind not in query.kinds or (kind in _FUZZY and found):
             continue
-        value = _person_value(query, kind)
-        if value is None:
-            continue
-        ids = conn.execute(text(PERSON_IDS), {"kind": function_kind, "q": value,
-                                              "after": after(value), "limit": limit})
-        for (person_id,) in ids:
-            found.setdefault(person_id, kind.value)
+        for function_kind in function_kinds:
+            value = _person_value(query, kind, function_kind)
+            if value is None or len(found) >= limit:
+                continue
+            ids = conn.execute(text(PERSON_IDS), {"kind": function_kind, "q": value,
+                                                  "after": after(value), "limit": limit})
+            for (person_id,) in ids:
+                found.setdefault(person_id, kind.value)
     if not found:
         return []
     ids = list(found)[:limit]
@@ -145,7 +156,7 @@ def people(conn: Connection, query: LookupQuery, limit: int) -> list[dict]:
     return [_person(dict(row), found[row["id"]]) for row in rows]
 
 
-def _person_value(query: LookupQuery, kind: Kind) -> str | None:
+def _person_value(query: LookupQuery, kind: Kind, function_kind: str) -> str | None:
     if kind == Kind.ID_NUMBER:
         return query.id_number
     if kind == Kind.PHONE:
@@ -156,7 +167,9 @@ def _person_value(query: LookupQuery, kind: Kind) -> str | None:
         return query.pinyin
     if kind == Kind.NAME_FUZZY:
         # a one-character name has no near misses worth showing
-        return query_pinyin(query.text) if len(query.text) >= 2 else None
+        if len(query.text) < 2:
+            return None
+        return query_pinyin(query.text) if function_kind == "pinyin" else query.text
     return query.text
 
 
@@ -199,10 +212,7 @@ def buildings(conn: Connection, query: LookupQuery, limit: int) -> list[dict]:
 
 
 def enterprises(conn: Connection, query: LookupQuery, limit: int) -> list[dict]:
-    if query.credit_code:
-        sql = ENTERPRISES.format(match="e.credit_code = :code")
-    else:
-        sql = ENTERPRISES.format(match="strpos(e.name, :q) > 0")
+    sql = ENTERPRISES["credit_code" if query.credit_code else "name"]
     rows = conn.execute(text(sql), {"code": query.credit_code, "q": query.text, "limit": limit})
     return [dict(r) for r in rows.mappings()]
 
