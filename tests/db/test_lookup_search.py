@@ -70,10 +70,13 @@ def test_a_grid_scope_sees_its_own_people_only(town, engine):
     district = session_scope(engine, town["codes"]["grid"][0][:6], role="duty_officer")
     mine, theirs = town["people"]["mine"], town["people"]["theirs"]
     for kind, q in (("name_prefix", "欧"), ("initials", "oy"), ("pinyin_prefix", "ouyang"),
-                    ("fuzzy", "ouyanglili"), ("phone", "13912340002")):
+                    ("fuzzy", "ouyanglili"), ("name_fuzzy", "欧阳丽娜"),
+                    ("phone", "13912340002")):
         assert theirs not in _ids(town, grid, kind, q), kind
         assert theirs in _ids(town, district, kind, q), kind
     assert _ids(town, grid, "name_prefix", "欧阳") == [mine]
+    # one wrong character that sounds nothing like the right one: near by trigrams
+    assert _ids(town, grid, "name_fuzzy", "欧阳娜丽") == [mine]
     assert _ids(town, grid, "id_suffix", idcard.make("210103", date(1970, 1, 2), "F", 2)
                 [-4:][::-1]) == []
 
@@ -81,7 +84,8 @@ def test_a_grid_scope_sees_its_own_people_only(town, engine):
 def test_partial_kinds_need_the_unmask_right_in_the_database_too(town, engine):
     analyst = session_scope(engine, town["codes"]["grid"][0][:6], role="analyst")
     assert town["people"]["mine"] in _ids(town, analyst, "name", "欧阳娜娜")
-    for kind in ("name_prefix", "initials", "id_suffix", "phone", "id_number", "fuzzy"):
+    for kind in ("name_prefix", "initials", "id_suffix", "phone", "id_number", "fuzzy",
+                 "name_fuzzy"):
         with pytest.raises(ProgrammingError, match="unmask"):
             _ids(town, analyst, kind, "欧")
 
