@@ -64,7 +64,7 @@ def test_reset_asks_first(cli_env, db_url):
 
 @pytest.fixture
 def external_env(pg_cluster, cli_env, tmp_path):
-    """ONEMAP_DATABASE_URL at an empty database with PostGIS; the embedded folder must stay unused."""
+    """ONEMAP_DATABASE_URL at an empty database with PostGIS; the embedded folder stays unused."""
     admin = pg_cluster.libpq_url("postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute("drop database if exists external_db")
@@ -105,6 +105,20 @@ def test_a_non_postgres_url_is_refused_with_a_clear_message(cli_env):
     result = run(env, "db", "status", check=False)
     assert result.returncode != 0
     assert "ONEMAP_DATABASE_URL must be a PostgreSQL URL" in result.stderr
+
+
+def test_the_worker_recounts_the_events_by_grid_when_the_count_is_stale(cli_env, db_url):
+    """A pass recounts when the last recount is over ten minutes old, then the next does not."""
+    with psycopg.connect(db_url.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute("UPDATE onemap.event_count_mark SET refreshed_at = now() - interval '1 hour'")
+    first = run(cli_env, "worker", "--once")
+    assert "recounted" in first.stderr + first.stdout
+    second = run(cli_env, "worker", "--once")
+    assert "recounted" not in second.stderr + second.stdout
+    with psycopg.connect(db_url.replace("+psycopg", "")) as conn:
+        fresh = conn.execute("SELECT refreshed_at > now() - interval '10 minutes'"
+                             " FROM onemap.event_count_mark").fetchone()[0]
+    assert fresh
 
 
 def test_the_worker_escalates_an_overdue_case_once(cli_env, db_url):

@@ -16,6 +16,7 @@ from etl.demo.load import load
 from etl.demo.scales import Scale
 from etl.demo.users import create_demo_users
 from geodata.building_stats import refresh_building_stats
+from geodata.event_counts import refresh_event_counts
 from geodata.integrity import check_hierarchy
 from geodata.pinyin import fill_name_pinyin
 
@@ -53,6 +54,7 @@ def build_and_load(engine: Engine, outline, *, code: str, name: str, scale: Scal
     with engine.begin() as conn:
         written = load(conn, district, loading or (lambda table, done, total: None))
         refresh_building_stats(conn)
+        refresh_event_counts(conn)
         fill_name_pinyin(conn)
         accounts = create_demo_users(conn, code)
     phase("load")

@@ -1,5 +1,5 @@
 """Tables the database keeps for the map and the look-up: the live clock and building counts
-(migration 0003), the units' counts (0020), the names' pinyin (0021)."""
+(migration 0003), the units' counts (0020), the names' pinyin (0021), events by grid (0023)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,18 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     ForeignKey,
     Index,
     Integer,
     SmallInteger,
     String,
+    Table,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -109,3 +113,29 @@ class NamePinyin(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     pinyin: Mapped[str] = mapped_column(Text(collation="C"))
     initials: Mapped[str] = mapped_column(Text(collation="C"))
+
+
+# Events per grid up to the mark below, rebuilt by onemap.refresh_event_counts(); later events
+# are counted live (geodata/queries/overview.py). No key of its own: one row is the events
+# without a grid (NULL), unique beside the grids' own.
+event_grid_count = Table(
+    "event_grid_count", Base.metadata,
+    Column("grid_code", String(15)),
+    Column("events", BigInteger, nullable=False),
+    UniqueConstraint("grid_code", postgresql_nulls_not_distinct=True),
+    comment="Events per grid (NULL: without a grid) with ids up to"
+            " event_count_mark.counted_through.",
+)
+
+
+class EventCountMark(Base):
+    """The one row saying how far event_grid_count has counted (migration 0023)."""
+
+    __tablename__ = "event_count_mark"
+    __table_args__ = (CheckConstraint("only_row", name="one_row"),
+                      {"comment": "The last event id event_grid_count holds; later ones are"
+                                  " counted live."})
+
+    only_row: Mapped[bool] = mapped_column(Boolean, primary_key=True, server_default="true")
+    counted_through: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

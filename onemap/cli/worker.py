@@ -1,4 +1,5 @@
-"""`onemap worker`: the background jobs (today: warnings and escalation) on a timer.
+"""`onemap worker`: the background jobs on a timer: warnings and escalation every pass, the
+events' maintained counts per grid when they are older than ten minutes.
 
 Any number may run, on one machine or several against one database: each pass acts on each
 case and step once (geodata/escalation.py says how). `make run` starts one beside the server.
@@ -12,6 +13,7 @@ import time
 import typer
 
 from geodata import escalation
+from geodata.event_counts import RECOUNT_EVERY, refresh_event_counts
 from geodata.db import get_engine
 
 log = logging.getLogger("onemap.worker")
@@ -32,6 +34,10 @@ def worker(
                 done = escalation.run_once(conn)
             if done["warned"] or done["escalated"]:
                 log.info("warned %d, escalated %d", done["warned"], done["escalated"])
+            with engine.begin() as conn:  # its own short transaction: it locks out writers
+                counted = refresh_event_counts(conn, older_than=RECOUNT_EVERY)
+            if counted is not None:
+                log.info("recounted %d events by grid", counted)
         except Exception as exc:  # the database may be restarting: say so once, try again
             log.warning("pass failed: %s", type(exc).__name__)
             if once:
