@@ -14,7 +14,7 @@ simulator (onemap simulate) shares.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
@@ -239,9 +239,20 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     kind = np.where(is_closed & (rng.random(n) < 0.01), "erroneous", kind)
     kind = np.where(is_closed & (rng.random(n) < 0.005), "special", kind)
     events["closure_kind"] = np.where(is_closed, kind, None)
+    events["handling_minutes"] = _working_minutes(registered, closed, is_closed)
     events["tier"] = events["level"].map(initial_tier)  # who handles it, by its level
     satisfaction = rng.choice([5, 4, 3, 2, 1], n, p=[0.62, 0.25, 0.07, 0.04, 0.02])
     events["satisfaction"] = np.where(is_closed & public, satisfaction, None)
+
+
+def _working_minutes(start: pd.DatetimeIndex, end: pd.DatetimeIndex, closed):
+    """Working minutes from registration to closure on the working calendar, as the loop
+    records them when it closes a case (geodata/queries/events.py handling_minutes)."""
+    calendar = working_calendar()
+    minute = timedelta(minutes=1)
+    minutes = [int(calendar.working_time_between(s, e) / minute) if done else None
+               for s, e, done in zip(start.to_pydatetime(), end.to_pydatetime(), closed)]
+    return pd.array(minutes, dtype="Int64")
 
 
 STAGE_STARTS = {"register": "reported_at", "dispatch": "registered_at",

@@ -17,6 +17,7 @@ from etl.demo.scales import Scale
 from etl.demo.users import create_demo_users
 from geodata.building_stats import refresh_building_stats
 from geodata.event_counts import refresh_event_counts
+from geodata.event_stats import compact_event_stats
 from geodata.integrity import check_hierarchy
 from geodata.pinyin import fill_name_pinyin
 
@@ -55,6 +56,7 @@ def build_and_load(engine: Engine, outline, *, code: str, name: str, scale: Scal
         written = load(conn, district, loading or (lambda table, done, total: None))
         refresh_building_stats(conn)
         refresh_event_counts(conn)
+        compact_event_stats(conn)
         fill_name_pinyin(conn)
         accounts = create_demo_users(conn, code)
     phase("load")

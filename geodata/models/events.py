@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     Numeric,
     SmallInteger,
     String,
@@ -74,6 +75,7 @@ class Event(Base):
         CheckConstraint("satisfaction IS NULL OR satisfaction BETWEEN 1 AND 5",
                         name="satisfaction_range"),
         CheckConstraint("returned_count >= 0", name="returned_count_not_negative"),
+        CheckConstraint("handling_minutes >= 0", name="handling_minutes_not_negative"),
         CheckConstraint("state <> 'closed' OR closed_at IS NOT NULL", name="closed_has_time"),
         # each stage happens no earlier than the one before it
         *[
@@ -139,6 +141,10 @@ class Event(Base):
         ForeignKey("staff.id", ondelete="SET NULL"), index=True
     )
     closure_kind: Mapped[str | None] = mapped_column(String(16))
+    # working minutes from registration to closure, on the calendar in force at closure
+    handling_minutes: Mapped[int | None] = mapped_column(
+        Integer, comment="Working minutes from registration to closure, on the calendar in"
+                         " force at closure.")
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     returned_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     extended: Mapped[bool] = mapped_column(server_default=text("false"))

@@ -8,7 +8,7 @@ reporter's scope (WITH CHECK), so nobody files events into another community.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, text
 
@@ -189,7 +189,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
 
 _CURRENT = """
 SELECT id, state, level, category_code, due_at, warn_at, urgency, paused_at, overran,
-       coalesce(onemap.event_is_active(state) AND due_at < :now, false) AS overdue
+       registered_at, coalesce(onemap.event_is_active(state) AND due_at < :now, false) AS overdue
   FROM onemap.event
  WHERE id = :id FOR UPDATE
 """
@@ -290,14 +290,16 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
         stamp=f", {action.stamps} = :now" if action.stamps else "",
         staff=", assigned_staff_id = :staff_id" if action.needs_staff else "",
         returned=", returned_count = returned_count + 1" if action.name == "return" else "",
-        closure=", closure_kind = :closure" if action.name == "close" else "",
+        closure=(", closure_kind = :closure, handling_minutes = :handling_minutes"
+                 if action.name == "close" else ""),
         merge=", merged_into_id = :into, duplicate_of_id = NULL" if case else "",
     )
     moved = conn.execute(text(sql), {
         "id": event_id, "to_state": action.to_state, "staff_id": staff_id, "now": now,
         "into": into,
         "late": current["overdue"],  # the stage it leaves ran past its limit
-        "closure": lifecycle.closure_kind(current["overdue"] or current["overran"]), **limits,
+        "closure": lifecycle.closure_kind(current["overdue"] or current["overran"]),
+        "handling_minutes": handling_minutes(current["registered_at"], now), **limits,
     }).mappings().one()
     data = {"staff_id": staff_id} if staff_id is not None else {}
     if case:
@@ -312,6 +314,15 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
     if case:
         duplicates.record_joined(conn, case, moved, user_id, note)
     return {**dict(moved), "from_state": current["state"], "action": action.name}
+
+
+def handling_minutes(registered_at: datetime | None, closed_at: datetime) -> int | None:
+    """Working minutes from registration to closure on the calendar in force now (the
+    cockpit's average handling time, 平均处置时长)."""
+    if registered_at is None:
+        return None
+    return int(working_calendar().working_time_between(registered_at, closed_at)
+               / timedelta(minutes=1))
 
 
 class NotExtendable(ValueError):

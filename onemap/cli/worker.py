@@ -1,5 +1,6 @@
 """`onemap worker`: the background jobs on a timer: warnings and escalation every pass, the
-events' maintained counts per grid when they are older than ten minutes.
+events' maintained counts per grid when they are older than ten minutes, and the KPI counts'
+log folded every pass.
 
 Any number may run, on one machine or several against one database: each pass acts on each
 case and step once (geodata/escalation.py says how). `make run` starts one beside the server.
@@ -14,6 +15,7 @@ import typer
 
 from geodata import escalation
 from geodata.event_counts import RECOUNT_EVERY, refresh_event_counts
+from geodata.event_stats import compact_event_stats
 from geodata.db import get_engine
 
 log = logging.getLogger("onemap.worker")
@@ -38,6 +40,10 @@ def worker(
                 counted = refresh_event_counts(conn, older_than=RECOUNT_EVERY)
             if counted is not None:
                 log.info("recounted %d events by grid", counted)
+            with engine.begin() as conn:
+                folded = compact_event_stats(conn)
+            if folded:
+                log.info("folded %d rows of the KPI counts' log", folded)
         except Exception as exc:  # the database may be restarting: say so once, try again
             log.warning("pass failed: %s", type(exc).__name__)
             if once:

@@ -1,0 +1,141 @@
+"""The leaders' cockpit (/cockpit) in headless Chromium on the demo district: the leader's
+figures equal the cases counted in the database; a click on a street on the map scopes the
+whole cockpit (breadcrumb, URL, figures) to it; a figure's drill-through lists as many cases as
+the figure says; an analyst sees the lists without personal data; a grid worker is refused."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import psycopg
+import pytest
+
+from tests.browser.conftest import screenshot, sign_in_demo
+
+pytestmark = pytest.mark.browser
+
+ZONE = ZoneInfo("Asia/Shanghai")
+YEAR = datetime.now(ZONE).year
+
+# received (受理) of a year and unit, counted from the cases themselves
+_RECEIVED = """
+SELECT count(*) FROM onemap.event
+ WHERE state <> 'merged' AND starts_with(grid_code, %(unit)s)
+   AND reported_at >= make_timestamptz(%(year)s, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+   AND reported_at < make_timestamptz(%(year)s + 1, 1, 1, 0, 0, 0, 'Asia/Shanghai')
+"""
+
+
+def _value(kpi: str) -> str:
+    return "[id='" + json.dumps({"kpi": kpi, "type": "cockpit-value"},
+                                separators=(",", ":")) + "']"
+
+
+def _tile(kpi: str) -> str:
+    return "[id='" + json.dumps({"kpi": kpi, "type": "cockpit-tile"},
+                                separators=(",", ":")) + "']"
+
+
+def _number(page, kpi: str) -> int:
+    page.wait_for_function("s => /[0-9]/.test(document.querySelector(s)?.textContent || '')",
+                           arg=_value(kpi))
+    return int(page.inner_text(_value(kpi)).replace(",", ""))
+
+
+def _received(url: str, unit: str) -> int:
+    with psycopg.connect(url) as conn:
+        return conn.execute(_RECEIVED, {"unit": unit, "year": YEAR}).fetchone()[0]
+
+
+# the middle of the largest street outline on the map that is really under the pointer there
+_A_STREET = """
+() => {
+  let best = null;
+  for (const path of document.querySelectorAll('.cockpit-map path.leaflet-interactive')) {
+    const r = path.getBoundingClientRect();
+    const x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (document.elementFromPoint(x, y) !== path) continue;
+    const area = r.width * r.height;
+    if (!best || area > best.area) best = {x: x, y: y, area: area};
+  }
+  return best;
+}
+"""
+
+
+def test_the_leader_s_cockpit_scopes_to_a_street_and_drills_to_its_cases(demo_server,
+                                                                        demo_district, page):
+    url = demo_district[0]
+    sign_in_demo(page, demo_server, "leader")
+    page.goto(f"{demo_server}/cockpit?period=year&date={YEAR}-01-01&kpi=closure_rate")
+    with psycopg.connect(url) as conn:
+        district = conn.execute("SELECT scope_code FROM onemap.app_user"
+                                " WHERE username = 'leader'").fetchone()[0]
+    assert _number(page, "received") == _received(url, district) > 0
+    page.wait_for_selector(".cockpit-map path.leaflet-interactive", state="attached")
+    page.wait_for_selector("#cockpit-trend .main-svg")
+    screenshot(page, "cockpit-1080p")
+    page.wait_for_timeout(1500)  # the map's fly to the district's bounds
+    spot = page.evaluate(_A_STREET)
+    assert spot, "no street outline under the pointer"
+    page.mouse.click(spot["x"], spot["y"])
+    page.wait_for_function("() => /[?&]unit=[0-9]{9}(&|$)/.test(location.search)")
+    street = page.evaluate("() => new URLSearchParams(location.search).get('unit')")
+    assert street.startswith(district)
+    # the breadcrumb: district › street
+    page.wait_for_function("() => document.querySelectorAll('.cockpit-trail-link').length === 2")
+    expected = _received(url, street)
+    page.wait_for_function(
+        "([s, n]) => (document.querySelector(s)?.textContent || '').replace(/,/g, '') === n",
+        arg=[_value("received"), str(expected)])
+    # the figure's cases: as many as it says
+    page.click(_tile("received"))
+    page.wait_for_selector("#cockpit-drill-total")
+    assert int(page.inner_text("#cockpit-drill-total").replace(",", "")) == expected
+    assert page.locator(".cockpit-table tbody tr").count() == min(50, expected)
+    screenshot(page, "cockpit-drill")
+    # a reload opens the same cockpit
+    page.reload()
+    assert _number(page, "received") == expected
+    assert page.console_errors == []
+
+
+def test_an_analyst_sees_the_cases_without_personal_data(demo_server, demo_district, page):
+    url = demo_district[0]
+    sign_in_demo(page, demo_server, "analyst")
+    page.goto(f"{demo_server}/cockpit?period=year&date={YEAR}-01-01")
+    _number(page, "received")
+    page.click(_tile("received"))
+    page.wait_for_selector(".cockpit-table tbody tr")
+    listed = page.inner_text(".cockpit-table")
+    codes = [line.split("\t")[0] for line in listed.splitlines()[1:]]
+    with psycopg.connect(url) as conn:
+        reporters = conn.execute(
+            "SELECT reporter_name, reporter_phone FROM onemap.event WHERE code = ANY(%s)",
+            (codes,)).fetchall()
+    assert reporters and any(name or phone for name, phone in reporters)
+    for name, phone in reporters:
+        assert not name or name not in listed
+        assert not phone or phone not in listed
+    assert page.console_errors == []
+
+
+def test_a_grid_worker_is_refused(demo_server, page):
+    sign_in_demo(page, demo_server, "gridworker")
+    page.goto(f"{demo_server}/cockpit")
+    page.wait_for_selector(".not-permitted")
+    assert page.locator(".cockpit-tile").count() == 0
+
+
+def test_the_period_on_the_url_is_the_one_shown(demo_server, page):
+    sign_in_demo(page, demo_server, "leader")
+    page.goto(f"{demo_server}/cockpit?period=quarter&date={YEAR}-05-20")
+    page.wait_for_selector("#cockpit-period-label")
+    assert page.inner_text("#cockpit-period-label") == f"{YEAR}年第2季度"
+    _number(page, "received")
+    page.click("#cockpit-back")
+    page.wait_for_function(f"() => location.search.includes('date={YEAR}-01-01')")
+    page.wait_for_function("() => document.querySelector('#cockpit-period-label')"
+                           f".textContent === '{YEAR}年第1季度'")
