@@ -1,5 +1,6 @@
 """Tables the database keeps for the map and the look-up: the live clock and building counts
-(migration 0003), the units' counts (0020), the names' pinyin (0021), events by grid (0023), the KPI sums (0024)."""
+(migration 0003), the units' counts (0020), the names' pinyin (0021), events by grid (0023),
+the KPI sums (0024)."""
 
 from __future__ import annotations
 
@@ -142,9 +143,10 @@ class EventCountMark(Base):
     refreshed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
-# The KPI measures of onemap.event_measures() summed by reporting day (0024): an append-only
-# log of changes written by statement triggers on event, folded by compact_event_stats();
-# several rows per key in between, so readers always sum (geodata/queries/kpi_sums.py).
+# The KPI measures of onemap.event_measures() summed by reporting day and unit (0024): an
+# append-only log of changes written by statement triggers on event, folded by
+# compact_event_stats(); several rows per key in between, so readers always sum
+# (geodata/queries/kpi_sums.py).
 KPI_MEASURES = ("received", "registered", "rejected", "closed", "closed_on_time", "returned",
                 "extended", "proactive", "inspector_reports", "inspector_valid", "handled",
                 "handling_minutes", "rated", "satisfaction_points", "satisfied")
@@ -152,27 +154,29 @@ KIND_MEASURES = ("received", "registered", "closed", "closed_on_time")
 
 
 def _measure_columns(measures) -> list[Column]:
-    return [Column(m, BigInteger, nullable=False, server_default="0") for m in measures]
+    return [Column(m, Integer, nullable=False, server_default="0") for m in measures]
 
 
 event_day_stat = Table(
     "event_day_stat", Base.metadata,
     Column("day", Date, nullable=False),
-    Column("community_code", String(12)),
+    Column("unit_code", String(12), nullable=False),
     *_measure_columns(KPI_MEASURES),
-    Index("ix_event_day_stat_day", "day"),
-    comment="Sums of onemap.event_measures by reporting day (Asia/Shanghai) and community;"
-            " several rows per key until compacted: always sum.",
+    Index("ix_event_day_stat_unit_code_day", "unit_code", "day"),
+    comment="Sums of onemap.event_measures by reporting day (Asia/Shanghai) and unit: the"
+            " district, each street and each community; several rows per key until compacted:"
+            " always sum.",
 )
 
 event_day_kind_stat = Table(
     "event_day_kind_stat", Base.metadata,
     Column("day", Date, nullable=False),
+    Column("unit_code", String(9), nullable=False),
     Column("dimension", Text, nullable=False),
     Column("value", Text),
     *_measure_columns(KIND_MEASURES),
     CheckConstraint("dimension IN ('channel', 'category', 'level')", name="dimension"),
-    Index("ix_event_day_kind_stat_day", "day"),
-    comment="Sums of onemap.event_measures over the district by reporting day and channel /"
-            " category class / level; always sum.",
+    Index("ix_event_day_kind_stat_unit_code_day", "unit_code", "day"),
+    comment="Sums of onemap.event_measures by reporting day, unit (the district, each street)"
+            " and channel / category class / level; always sum.",
 )

@@ -50,11 +50,11 @@ def read(conn: Connection, period: kpi.Period, unit: str, now: datetime) -> Cock
     """The whole cockpit of `unit` for `period`, as the scoped connection may see it."""
     periods = {"now": period, "previous": kpi.previous(period),
                "year_before": kpi.year_before(period)}
-    counts = kpi_sums.sums_by_period(conn, periods, unit, now)
     window, bucket = trend_window(period)
-    trend = kpi_sums.trend(conn, window, unit, bucket, now)
     level = CHILD_LEVEL.get(len(unit))
-    units = kpi_sums.by_unit(conn, period, level, unit, now) if level else {}
+    found = kpi_sums.summed(conn, periods, unit, now, trend_of=(window, bucket),
+                            units_of=(period, level) if level else None)
+    counts, trend, units = found["period"], list(found["trend"].items()), found["unit"]
     return Cockpit(
         counts=counts,
         values={label: kpi.values(c) for label, c in counts.items()},

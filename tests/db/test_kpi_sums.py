@@ -120,7 +120,7 @@ def _both(a: dict, b: dict) -> dict:
     return {k: a[k] + b[k] for k in a}
 
 
-def march(conn: Connection, unit: str | None) -> dict[str, int]:
+def march(conn: Connection, unit: str) -> dict[str, int]:
     return kpi_sums.sums_by_period(conn, {"march": MARCH}, unit, NOW)["march"]
 
 
@@ -158,7 +158,7 @@ def test_no_case_due_in_a_period_gives_no_rate(conn, district):
     assert values["due"] == 0
     assert values["closure_rate"] is None and values["on_time_closure_rate"] is None
     empty = kpi.Period("custom", date(2031, 6, 1), date(2031, 6, 2))
-    nothing = kpi_sums.sums_by_period(conn, {"june": empty}, None, NOW)["june"]
+    nothing = kpi_sums.sums_by_period(conn, {"june": empty}, DISTRICT, NOW)["june"]
     assert set(nothing.values()) == {0}
 
 
@@ -172,7 +172,7 @@ def test_comparisons_trend_units_and_kinds(conn, district):
     assert weeks[date(2031, 3, 17)]["overdue_open"] == 1  # reported Thursday the 20th
     streets = kpi_sums.by_unit(conn, MARCH, "street", DISTRICT, NOW)
     assert streets == {mine[:9]: MINE, district["theirs"][:9]: THEIRS}
-    grids = kpi_sums.by_unit(conn, MARCH, "grid", None, NOW)
+    grids = kpi_sums.by_unit(conn, MARCH, "grid", DISTRICT, NOW)
     assert grids[mine] == MINE and grids[district["theirs"]] == THEIRS
     for unit in (DISTRICT, mine[:9]):
         kinds = kpi_sums.by_kind(conn, MARCH, unit)
@@ -188,15 +188,15 @@ def test_comparisons_trend_units_and_kinds(conn, district):
 def test_the_log_equals_a_rebuild_and_folding_changes_nothing(conn, district):
     def kept() -> list[tuple]:
         return conn.execute(text(
-            "SELECT day, community_code, " + ", ".join(f"sum({c})" for c in kpi.KEPT_COUNTS)
+            "SELECT day, unit_code, " + ", ".join(f"sum({c})" for c in kpi.KEPT_COUNTS)
             + " FROM event_day_stat GROUP BY 1, 2 HAVING "
             + " OR ".join(f"sum({c}) <> 0" for c in kpi.KEPT_COUNTS) + " ORDER BY 1, 2")).all()
 
     def kinds() -> list[tuple]:
         return conn.execute(text(
-            "SELECT day, dimension, value, sum(received), sum(closed_on_time)"
-            " FROM event_day_kind_stat GROUP BY 1, 2, 3"
-            " HAVING sum(received) <> 0 OR sum(closed_on_time) <> 0 ORDER BY 1, 2, 3")).all()
+            "SELECT day, unit_code, dimension, value, sum(received), sum(closed_on_time)"
+            " FROM event_day_kind_stat GROUP BY 1, 2, 3, 4"
+            " HAVING sum(received) <> 0 OR sum(closed_on_time) <> 0 ORDER BY 1, 2, 3, 4")).all()
 
     logged, logged_kinds = kept(), kinds()
     rows = conn.execute(text("SELECT count(*) FROM event_day_stat")).scalar_one()
@@ -242,16 +242,20 @@ def test_closing_through_the_loop_times_a_case_across_a_holiday(conn, district):
 def test_scopes_see_their_own_sums_and_the_app_writes_none(conn, district):
     mine, theirs = district["mine"], district["theirs"]
     with as_app(conn, mine[:9]):
-        assert march(conn, None) == MINE  # row-level security: the other street is not seen
+        assert march(conn, mine[:9]) == MINE
+        # row-level security: neither the other street nor the district's own sums are seen
         assert march(conn, theirs[:9])["received"] == 0
-        kinds = kpi_sums.by_kind(conn, MARCH, None)  # the district's kinds: not for a street
-        assert kinds == {d: {} for d in kpi_sums.DIMENSIONS}
-        refused(conn, "INSERT INTO event_day_stat (day, community_code) VALUES ('2031-03-01',"
+        assert march(conn, DISTRICT)["received"] == 0
+        assert kpi_sums.by_unit(conn, MARCH, "street", DISTRICT, NOW) == {mine[:9]: MINE}
+        kinds = kpi_sums.by_kind(conn, MARCH, mine[:9])
+        assert sum(v["received"] for v in kinds["channel"].values()) == MINE["received"]
+        assert kpi_sums.by_kind(conn, MARCH, DISTRICT) == {d: {} for d in kpi_sums.DIMENSIONS}
+        refused(conn, "INSERT INTO event_day_stat (day, unit_code) VALUES ('2031-03-01',"
                       " :c)", {"c": mine[:12]})
         refused(conn, "SELECT onemap.compact_event_stats()")
     with as_app(conn, DISTRICT):
-        assert march(conn, None) == _both(MINE, THEIRS)
-        assert sum(v["received"] for v in kpi_sums.by_kind(conn, MARCH, None)["level"]
+        assert march(conn, DISTRICT) == _both(MINE, THEIRS)
+        assert sum(v["received"] for v in kpi_sums.by_kind(conn, MARCH, DISTRICT)["level"]
                    .values()) == 9
 
 

@@ -1,4 +1,4 @@
-"""Per-case KPI measures, kept summed by day and community (and the district's by day and kind).
+"""Per-case KPI measures, kept summed by day and unit (district, street, community) and kind.
 
 Revision ID: 0024
 Revises: 0023
@@ -11,10 +11,12 @@ dozen figures, a trend, breakdowns and a map. So:
 - `onemap.event_measures(e)`: the one definition of what a case adds to each count
   (received, registered, closed on time, …); the drill-through filters events by it, the sums
   below are made of it.
-- `event_day_stat` (day, community: 40 k rows a year where by grid there would be 112 k,
-  nearly one per case) and `event_day_kind_stat` (day, channel / category class / level, the
-  whole district's; a narrower scope counts its own cases): the sums, kept as an append-only
-  log of changes. A statement trigger on
+- `event_day_stat` (day, unit: the district, each street and each community) and
+  `event_day_kind_stat` (day, unit: the district and each street, channel / category class /
+  level): the sums, kept as an append-only log of changes. A unit's year is 365 rows, its
+  children's a few thousand (by grid it would be 112 k rows, nearly one per case: a grid
+  counts its own cases). Integers: a sum of integers adds in 64 bits, a sum of bigints in
+  numeric. A statement trigger on
   `event` appends what each INSERT, UPDATE or DELETE changed (new rows' measures minus old
   rows'; nothing when a step changes no count, as most steps do), so the sums are exact at
   every commit. Appending takes no lock another report waits on (an upsert of a grid's row
@@ -41,10 +43,11 @@ depends_on = None
 
 APP_ROLE = "onemap_app"
 ZONE = "Asia/Shanghai"  # the district's day (the working calendar's zone)
-COMMUNITY_POLICY = ("starts_with(community_code, (SELECT onemap.current_scope()))"
-                    " OR (community_code IS NULL AND (SELECT onemap.scope_is_district()))")
-# kinds are kept for the whole district only: a narrower scope counts its own cases
-DISTRICT_POLICY = "(SELECT onemap.scope_is_district())"
+# a scope sees its own unit's rows and those of the units inside it
+POLICY = "starts_with(unit_code, (SELECT onemap.current_scope()))"
+# the levels kept: district, street, community (a grid counts its own cases)
+LEVELS = "(VALUES (6), (9), (12))"
+KIND_LEVELS = "(VALUES (6), (9))"
 
 # kept by (day, grid); the kinds' table keeps the first four
 MEASURES = ("received", "registered", "rejected", "closed", "closed_on_time", "returned",
@@ -84,7 +87,7 @@ GRANT EXECUTE ON FUNCTION onemap.event_measures(onemap.event) TO {APP_ROLE};
 
 
 def _columns(measures) -> str:
-    return ",\n  ".join(f"{m} bigint NOT NULL DEFAULT 0" for m in measures)
+    return ",\n  ".join(f"{m} integer NOT NULL DEFAULT 0" for m in measures)
 
 
 TABLES = f"""
@@ -95,35 +98,36 @@ COMMENT ON COLUMN onemap.event.handling_minutes IS
 
 CREATE TABLE onemap.event_day_stat (
   day date NOT NULL,
-  community_code varchar(12),
+  unit_code varchar(12) NOT NULL,
   {_columns(MEASURES)}
 );
 COMMENT ON TABLE onemap.event_day_stat IS
-  'Sums of onemap.event_measures by reporting day (Asia/Shanghai) and community; '
-  'several rows per key until compacted: always sum.';
-CREATE INDEX ix_event_day_stat_day ON onemap.event_day_stat (day);
+  'Sums of onemap.event_measures by reporting day (Asia/Shanghai) and unit: the district, '
+  'each street and each community; several rows per key until compacted: always sum.';
+CREATE INDEX ix_event_day_stat_unit_code_day ON onemap.event_day_stat (unit_code, day);
 
 CREATE TABLE onemap.event_day_kind_stat (
   day date NOT NULL,
+  unit_code varchar(9) NOT NULL,
   dimension text NOT NULL CONSTRAINT ck_event_day_kind_stat_dimension
     CHECK (dimension IN ('channel', 'category', 'level')),
   value text,
   {_columns(KIND_MEASURES)}
 );
 COMMENT ON TABLE onemap.event_day_kind_stat IS
-  'Sums of onemap.event_measures over the district by reporting day and '
+  'Sums of onemap.event_measures by reporting day, unit (the district, each street) and '
   'channel / category class / level; always sum.';
-CREATE INDEX ix_event_day_kind_stat_day ON onemap.event_day_kind_stat (day);
+CREATE INDEX ix_event_day_kind_stat_unit_code_day ON onemap.event_day_kind_stat (unit_code, day);
 """
 
 GRANTS = f"""
 ALTER TABLE onemap.event_day_stat ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON onemap.event_day_stat TO {APP_ROLE} USING ({COMMUNITY_POLICY})
+CREATE POLICY scope ON onemap.event_day_stat TO {APP_ROLE} USING ({POLICY})
   WITH CHECK (false);
 REVOKE ALL ON onemap.event_day_stat FROM {APP_ROLE};
 GRANT SELECT ON onemap.event_day_stat TO {APP_ROLE};
 ALTER TABLE onemap.event_day_kind_stat ENABLE ROW LEVEL SECURITY;
-CREATE POLICY scope ON onemap.event_day_kind_stat TO {APP_ROLE} USING ({DISTRICT_POLICY})
+CREATE POLICY scope ON onemap.event_day_kind_stat TO {APP_ROLE} USING ({POLICY})
   WITH CHECK (false);
 REVOKE ALL ON onemap.event_day_kind_stat FROM {APP_ROLE};
 GRANT SELECT ON onemap.event_day_kind_stat TO {APP_ROLE};
@@ -153,25 +157,32 @@ SELECT -1 AS sign, (o.reported_at AT TIME ZONE '{ZONE}')::date AS day, o.grid_co
 
 
 def _append(changes: str) -> str:
-    grid_sums = ", ".join(f"sum(sign * (m).{m})" for m in MEASURES)
+    """Each change counted in its district, street and community (a case without a grid is in
+    no unit's figures), and by kind in its district and street."""
+    unit_sums = ", ".join(f"sum(sign * (m).{m})" for m in MEASURES)
     kind_sums = ", ".join(f"sum(sign * (m).{m})" for m in KIND_MEASURES)
     return f"""
   WITH change AS ({changes})
-  INSERT INTO onemap.event_day_stat (day, community_code, {", ".join(MEASURES)})
-  SELECT day, left(grid_code, 12), {grid_sums}
-    FROM change GROUP BY day, left(grid_code, 12)
+  INSERT INTO onemap.event_day_stat (day, unit_code, {", ".join(MEASURES)})
+  SELECT c.day, left(c.grid_code, l.n), {unit_sums}
+    FROM change c CROSS JOIN {LEVELS} l(n)
+   WHERE c.grid_code IS NOT NULL
+   GROUP BY c.day, left(c.grid_code, l.n)
   HAVING {_nonzero(MEASURES)};
   WITH change AS ({changes}),
        kinds AS (
-    SELECT c.sign, c.day, k.dimension, k.value, c.m
+    SELECT c.sign, c.day, left(c.grid_code, l.n) AS unit_code, k.dimension, k.value, c.m
       FROM change c
+      CROSS JOIN {KIND_LEVELS} l(n)
       LEFT JOIN onemap.event_category cat ON cat.code = c.category_code
       CROSS JOIN LATERAL (VALUES ('channel', c.channel),
                                  ('category', coalesce(cat.parent_code, c.category_code)),
-                                 ('level', CAST(c.level AS text))) k(dimension, value))
-  INSERT INTO onemap.event_day_kind_stat (day, dimension, value, {", ".join(KIND_MEASURES)})
-  SELECT day, dimension, value, {kind_sums}
-    FROM kinds GROUP BY day, dimension, value
+                                 ('level', CAST(c.level AS text))) k(dimension, value)
+     WHERE c.grid_code IS NOT NULL)
+  INSERT INTO onemap.event_day_kind_stat (day, unit_code, dimension, value,
+                                          {", ".join(KIND_MEASURES)})
+  SELECT day, unit_code, dimension, value, {kind_sums}
+    FROM kinds GROUP BY day, unit_code, dimension, value
   HAVING {_nonzero(KIND_MEASURES)};"""
 
 
@@ -237,16 +248,18 @@ def _fold(table: str, keys: tuple[str, ...], measures, into: str) -> str:
 
 COMPACT = f"""
 -- one row per key: the rows of keys with several summed into one (none where they cancel
--- out); returns how many rows it folded. Rows appended while it runs are not in its snapshot, so they stay as they are, and
--- a second compaction at once deletes only rows the first left (nothing lost or doubled).
+-- out); returns how many rows it folded. Rows appended while it runs are not in its
+-- snapshot, so they stay as they are, and a second compaction at once deletes only rows the
+-- first left (nothing lost or doubled).
 CREATE FUNCTION onemap.compact_event_stats() RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, public, pg_temp AS $$
 DECLARE
   folded bigint;
   more bigint;
-BEGIN {_fold("event_day_stat", ("day", "community_code"), MEASURES, "folded")}
-  {_fold("event_day_kind_stat", ("day", "dimension", "value"), KIND_MEASURES, "more")}
+BEGIN {_fold("event_day_stat", ("day", "unit_code"), MEASURES, "folded")}
+  {_fold("event_day_kind_stat", ("day", "unit_code", "dimension", "value"), KIND_MEASURES,
+         "more")}
   RETURN folded + more;
 END $$;
 REVOKE EXECUTE ON FUNCTION onemap.compact_event_stats() FROM PUBLIC, {APP_ROLE};
