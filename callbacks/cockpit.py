@@ -35,6 +35,7 @@ from pages.cockpit_ids import TILES, ZONE
 from pages.cockpit_url import view_from_url
 
 from . import cockpit_charts as charts
+from . import cockpit_supervision as supervise_view
 
 PAGE = 50
 
@@ -216,13 +217,21 @@ COUNT_NAMES = {
 
 
 def _drill_state(state) -> dict | None:
+    """The open list, checked: a KPI's count, or a supervision board's cell."""
     if not isinstance(state, dict):
         return None
-    key, count, page = state.get("kpi"), state.get("count"), state.get("page")
-    if key not in kpi.KPIS or count not in _counts_of(key) or not isinstance(page, int) \
-            or not 0 <= page < 10_000:
+    page, rev = state.get("page"), state.get("rev", 0)
+    if not isinstance(page, int) or not 0 <= page < 10_000 or not isinstance(rev, int):
         return None
-    return {"kpi": key, "count": count, "page": page}
+    if "supervision" in state:
+        cell = state["supervision"]
+        chosen = supervise_view.list_state(cell.get("cell") if isinstance(cell, dict) else None)
+        return {"supervision": {"cell": cell["cell"], **chosen}, "page": page, "rev": rev} \
+            if chosen else None
+    key, count = state.get("kpi"), state.get("count")
+    if key not in kpi.KPIS or count not in _counts_of(key):
+        return None
+    return {"kpi": key, "count": count, "page": page, "rev": rev}
 
 
 def _case_link(row: dict) -> dcc.Link:
@@ -255,12 +264,13 @@ def _table(rows: list[dict]) -> html.Table:
     Output("cockpit-drill-state", "data"),
     Input({"type": "cockpit-tile", "kpi": ALL}, "n_clicks"),
     Input({"type": "cockpit-count", "count": ALL}, "n_clicks"),
+    Input({"type": "cockpit-sv", "cell": ALL}, "n_clicks"),
     Input("cockpit-page-back", "n_clicks"), Input("cockpit-page-forward", "n_clicks"),
     Input("cockpit-drill-close", "n_clicks"),
     State("cockpit-drill-state", "data"),
     prevent_initial_call=True,
 )
-def choose_drill(_tiles, _counts, _back, _forward, _close, state):
+def choose_drill(_tiles, _counts, _cells, _back, _forward, _close, state):
     """Which list is open: a tile opens its numerator's cases; a count button switches to the
     denominator's; the pager steps."""
     _allowed()
@@ -275,10 +285,14 @@ def choose_drill(_tiles, _counts, _back, _forward, _close, state):
         if key not in kpi.KPIS:
             raise PreventUpdate
         return {"kpi": key, "count": _counts_of(key)[0], "page": 0}
+    if isinstance(trigger, dict) and trigger.get("type") == "cockpit-sv":
+        if supervise_view.list_state(trigger.get("cell")) is None:
+            raise PreventUpdate
+        return {"supervision": {"cell": trigger["cell"]}, "page": 0}
     if state is None:
         raise PreventUpdate
     if isinstance(trigger, dict) and trigger.get("type") == "cockpit-count":
-        if trigger.get("count") not in _counts_of(state["kpi"]):
+        if "kpi" not in state or trigger.get("count") not in _counts_of(state["kpi"]):
             raise PreventUpdate
         return {**state, "count": trigger["count"], "page": 0}
     step = 1 if trigger == "cockpit-page-forward" else -1
@@ -291,6 +305,7 @@ def choose_drill(_tiles, _counts, _back, _forward, _close, state):
     Output("cockpit-drill-counts", "children"),
     Output("cockpit-drill-table", "children"),
     Output("cockpit-page-label", "children"),
+    Output("cockpit-drill-export", "hidden"),
     Input("cockpit-drill-state", "data"), Input("cockpit-view", "data"),
 )
 def drill(state, query):
@@ -298,8 +313,10 @@ def drill(state, query):
     _allowed()
     state = _drill_state(state)
     if state is None:
-        return True, no_update, no_update, no_update, no_update
+        return True, no_update, no_update, no_update, no_update, no_update
     view = _view(query)
+    if "supervision" in state:
+        return (*_supervision_list(state, view), True)
     item = kpi.KPIS[state["kpi"]]
     with scoped(current_scope()) as conn:
         total, rows = kpi_cases.cases(conn, state["count"], view.period, view.unit,
@@ -314,6 +331,20 @@ def drill(state, query):
              html.Span(f"{total:,}", className="cockpit-drill-total", id="cockpit-drill-total"),
              " 件 ", html.Span(f"{view.period.label}", className="en")]
     return (False, title, buttons, _table(rows),
+            f"第 {min(state['page'] + 1, pages)} / {pages} 页",
+            not current_user.can(Capability.EXPORT))
+
+
+def _supervision_list(state: dict, view) -> tuple:
+    chosen, now = state["supervision"], datetime.now(timezone.utc)
+    with scoped(current_scope()) as conn:
+        total, rows = supervise_view.cases(conn, view.unit, chosen, now,
+                                           offset=state["page"] * PAGE, limit=PAGE)
+    pages = max(1, -(-total // PAGE))
+    title = [f"{supervise_view.title(chosen)} ",
+             html.Span(f"{total:,}", className="cockpit-drill-total", id="cockpit-drill-total"),
+             " 件"]
+    return (False, title, [], supervise_view.table(rows, now),
             f"第 {min(state['page'] + 1, pages)} / {pages} 页")
 
 
@@ -337,7 +368,7 @@ def export(clicks, state, query):
     """The whole list as XLSX with Chinese headers; one audit row names it."""
     _allowed(Capability.EXPORT)
     state = _drill_state(state)
-    if not clicks or state is None:
+    if not clicks or state is None or "kpi" not in state:
         raise PreventUpdate
     view = _view(query)
     with scoped(current_scope()) as conn:

@@ -35,6 +35,7 @@ STEP_NAMES = {
     "report": ("上报", "reported"),
     **{name: (action.zh, name.replace("_", " ")) for name, action in lifecycle.ACTIONS.items()},
     "extend": ("延期", "extended"),
+    "supervise": ("督办", "supervision notice"),
     "warn": ("预警", "warned"),
     "escalate": ("超期升级", "escalated"),
     "merged_in": ("并入重复上报", "duplicate merged in"),

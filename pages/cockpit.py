@@ -102,6 +102,14 @@ def _drill() -> html.Section:
         html.Div(className="cockpit-drill-head", children=[
             html.H2(id="cockpit-drill-title"),
             html.Div(id="cockpit-drill-counts", className="cockpit-drill-counts"),
+            html.Div(id="cockpit-sv-form", className="cockpit-sv-form", hidden=True, children=[
+                html.Span(id="cockpit-sv-case", className="cockpit-sv-case"),
+                dcc.Input(id="cockpit-sv-note", maxLength=2000, className="cockpit-input",
+                          placeholder="督办意见 What is asked of the handler"),
+                html.Button("发出督办 Send", id="cockpit-sv-send", n_clicks=0,
+                            className="cockpit-button chosen"),
+            ]),
+            html.Span(id="cockpit-sv-message", className="cockpit-sv-message"),
             html.Button("导出 XLSX Export", id="cockpit-drill-export", n_clicks=0,
                         className="cockpit-button",
                         hidden=not current_user.can(Capability.EXPORT)),
@@ -137,6 +145,7 @@ def layout(**query) -> html.Div:
         dcc.Store(id="cockpit-view", data=view.query()),
         dcc.Store(id="cockpit-url"),
         dcc.Store(id="cockpit-drill-state"),
+        dcc.Store(id="cockpit-sv-target"),
         dcc.Interval(id="cockpit-tick", interval=60_000),
         _header(view),
         html.Main(className="cockpit-main", children=[
@@ -152,10 +161,23 @@ def layout(**query) -> html.Div:
                     _map(bounds),
                     html.Div(id="cockpit-legend", className="cockpit-legend"),
                 ]), "cockpit-geo"),
-                _panel("构成", "Breakdown", html.Div(className="cockpit-kinds-box", children=[
-                    dcc.Graph(id={"type": "cockpit-kind", "dimension": d}, config=graph,
-                              className="cockpit-graph cockpit-kind-graph")
-                    for d in ("channel", "category", "level")]), "cockpit-kinds"),
+                html.Section(className="cockpit-panel cockpit-side", children=[
+                    dcc.Tabs(id="cockpit-side-tab", value="kinds", className="cockpit-tabs",
+                             parent_className="cockpit-tabs-parent",
+                             content_className="cockpit-tab-content", children=[
+                        dcc.Tab(label="构成 Breakdown", value="kinds",
+                                className="cockpit-tab", selected_className="chosen",
+                                children=html.Div(className="cockpit-kinds-box", children=[
+                                    dcc.Graph(id={"type": "cockpit-kind", "dimension": d},
+                                              config=graph,
+                                              className="cockpit-graph cockpit-kind-graph")
+                                    for d in ("channel", "category", "level")])),
+                        dcc.Tab(label="督办 Supervision", value="supervision",
+                                className="cockpit-tab", selected_className="chosen",
+                                children=html.Div(id="cockpit-supervision",
+                                                  className="cockpit-supervision")),
+                    ]),
+                ]),
             ]),
             _drill(),
         ]),

@@ -17,6 +17,7 @@ class Capability(str, Enum):
     REPORT_EVENT = "report_event"          # put an event in
     HANDLE_EVENT = "handle_event"          # move events through the loop
     APPROVE_EXTENSION = "approve_extension"  # 延期: give a case more time, with a reason
+    SUPERVISE = "supervise"                # 督办: a notice on a case near or past its limit
     LOOKUP_PERSON = "lookup_person"        # 以房找人 / 以人找房, masked
     UNMASK_PERSON = "unmask_person"        # reveal one record, with a purpose, audited
     VIEW_SENSITIVE_TAGS = "view_sensitive_tags"
@@ -29,8 +30,9 @@ C = Capability
 # role -> capabilities. Change it here and in the README's table (a test holds them equal).
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "duty_officer": frozenset({C.VIEW_MAP, C.VIEW_COCKPIT, C.REPORT_EVENT, C.HANDLE_EVENT,
-                               C.APPROVE_EXTENSION, C.LOOKUP_PERSON, C.UNMASK_PERSON}),
-    "leader": frozenset({C.VIEW_MAP, C.VIEW_COCKPIT, C.EXPORT}),
+                               C.APPROVE_EXTENSION, C.SUPERVISE, C.LOOKUP_PERSON,
+                               C.UNMASK_PERSON}),
+    "leader": frozenset({C.VIEW_MAP, C.VIEW_COCKPIT, C.SUPERVISE, C.EXPORT}),
     "analyst": frozenset({C.VIEW_MAP, C.VIEW_COCKPIT, C.LOOKUP_PERSON, C.EXPORT}),
     "grid_worker": frozenset({C.VIEW_MAP, C.REPORT_EVENT, C.HANDLE_EVENT, C.LOOKUP_PERSON,
                               C.UNMASK_PERSON, C.VIEW_SENSITIVE_TAGS}),

@@ -20,7 +20,7 @@ from onemap.domain.roles import Capability
 
 from . import case_steps
 from .auth import current_scope, requires
-from .bodies import ExtensionBody, NoteBody, TransitionBody
+from .bodies import ExtensionBody, NoteBody, SupervisionBody, TransitionBody
 from .case_steps import BadReport
 from .errors import NotFound
 from .openapi import Header, documented, parsed_body
@@ -80,6 +80,17 @@ def suggestions(event_id: int):
             raise NotFound("您的管辖范围内无此事件", "no such event in your area")
         staff = assignment.suggest_staff(conn, event_id)
     return jsonify({"event_id": event_id, "staff": staff}), 200
+
+
+@api.post("/<int:event_id>/supervision")
+@documented("督办 · a supervision notice on a case near or past its limit", body=SupervisionBody,
+            errors=(400, 401, 403, 404, 409))
+@requires(Capability.SUPERVISE)
+def supervise(event_id: int):
+    """督办: {"note"}; 200 with the notice (its time, and whether the case was near or past its
+    limit), 409 for a case whose clock is not running (finished, shelved, not yet due)."""
+    notice = case_steps.supervise(event_id, parsed_body(SupervisionBody).note)
+    return jsonify(notice), 200
 
 
 @api.post("/<int:event_id>/extension")

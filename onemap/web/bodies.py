@@ -39,6 +39,12 @@ class ExtensionBody(RequestModel):
         return TimeLimit(float(self.amount), self.unit)
 
 
+class SupervisionBody(RequestModel):
+    """督办: what the notice asks of the handler."""
+
+    note: Text(2000, "督办意见 what is asked", required=True)
+
+
 class NoteBody(RequestModel):
     """A step with nothing but an optional note."""
 

@@ -13,7 +13,7 @@ from flask_login import current_user
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, ProgrammingError
 
-from geodata.queries import duplicates, events
+from geodata.queries import duplicates, events, supervision
 from geodata.scope import scoped
 from onemap.domain import lifecycle
 from onemap.domain.intake import EventReport
@@ -128,3 +128,20 @@ def extend(event_id: int, extra: TimeLimit, note: str) -> dict:
     except events.NotExtendable as exc:
         raise Conflict(en=str(exc)) from None
     return moved
+
+
+def supervise(event_id: int, note: str) -> dict:
+    """督办: a supervision notice in the case's history, with its audit row; NotFound alike for
+    a missing and an out-of-scope case, Conflict (409) for a case whose clock is not running."""
+    try:
+        with scoped(current_scope()) as conn:
+            notice = supervision.supervise(conn, event_id, current_user.user.id, note,
+                                           events.clock(conn))
+            if notice is None:
+                raise no_such_case()
+            audit_request(conn, "event_supervise", object_kind="event",
+                          object_id=str(event_id),
+                          details={"kind": notice["kind"], "due_at": notice["due_at"].isoformat()})
+    except supervision.NotSupervisable as exc:
+        raise Conflict(en=str(exc)) from None
+    return notice

@@ -141,3 +141,24 @@ _CLOSED = ("SELECT count(*) FROM onemap.event WHERE state = 'closed'"
            " AND starts_with(grid_code, %s)"
            " AND reported_at >= make_timestamptz(%s, 3, 1, 0, 0, 0, 'Asia/Shanghai')"
            " AND reported_at < make_timestamptz(%s, 4, 1, 0, 0, 0, 'Asia/Shanghai')")
+
+
+def send_notice(case: int, note: str) -> dict:
+    return callback_call("cockpit-sv-message.children", {
+        ("cockpit-sv-send", "n_clicks"): 1, ("cockpit-sv-target", "data"): case,
+        ("cockpit-sv-note", "value"): note,
+        ("cockpit-drill-state", "data"): {"supervision": {"cell": "tier|grid|overdue"},
+                                          "page": 0}}, ("cockpit-sv-send", "n_clicks"), _tiles)
+
+
+def test_a_notice_from_the_cockpit_needs_the_supervise_right(demo_app_server, street):
+    case = _count(street["url"], "SELECT min(id) FROM onemap.event WHERE due_at IS NOT NULL"
+                                 " AND onemap.event_is_active(state)")
+    sql = ("SELECT count(*) FROM onemap.event_history WHERE event_id = %s"
+           " AND action = 'supervise'")
+    before = _count(street["url"], sql, case)
+    status, text = _post(demo_client(demo_app_server, "analyst"), send_notice(case, "督办"))
+    assert status == 204, text
+    status, text = _post(demo_client(demo_app_server, "leader"), send_notice(case, "今日办结"))
+    assert status == 200 and "已督办" in text, text
+    assert _count(street["url"], sql, case) == before + 1

@@ -143,3 +143,33 @@ def test_an_extension_needs_a_duty_officer_a_reason_and_a_case_in_hand(demo_app_
         audited = conn.execute("SELECT count(*) FROM onemap.audit_log WHERE action ="
                                " 'event_extend' AND object_id = %s", (str(case["id"]),)).fetchone()
     assert after > before and flagged and audited == (1,)
+
+
+def test_a_supervision_notice_needs_the_right_a_note_and_a_running_clock(demo_app_server,
+                                                                        case):
+    path = f"/api/events/{case['id']}/supervision"
+    leader = demo_client(demo_app_server, "leader")
+    analyst = demo_client(demo_app_server, "analyst")
+    body = {"note": "请今日内处置完毕 today, please"}
+    assert _post(analyst, path, body)[0] == 403  # sees the cockpit, may not supervise
+    status, answer = _post(leader, path, {"note": "  "})
+    assert status == 400 and set(answer["fields"]) == {"note"}
+    status, notice = _post(leader, path, body)  # a report waiting to be registered: its
+    assert status == 200, notice                # registration limit is running
+    status, notice = _post(demo_client(demo_app_server, "duty"), path, body)
+    assert status == 200 and notice["code"].startswith("AJ"), notice
+    with psycopg.connect(case["url"]) as conn:
+        history = conn.execute(
+            "SELECT from_state, to_state, note, data->>'kind' FROM onemap.event_history"
+            " WHERE event_id = %s AND action = 'supervise' ORDER BY id", (case["id"],)).fetchall()
+        state = conn.execute("SELECT state FROM onemap.event WHERE id = %s",
+                             (case["id"],)).fetchone()[0]
+    assert state == "reported"  # a notice moves nothing
+    assert [row[:3] for row in history] == [("reported", "reported", body["note"])] * 2
+    assert _count(case["url"], "SELECT count(*) FROM onemap.audit_log WHERE action ="
+                  " 'event_supervise' AND object_id = %s", str(case["id"])) == 2
+    duty = demo_client(demo_app_server, "duty")
+    assert _post(duty, f"/api/events/{case['id']}/transitions", {"action": "reject"})[0] == 200
+    status, answer = _post(leader, path, body)
+    assert status == 409, answer  # finished: nothing left to supervise
+    assert _post(leader, "/api/events/999999999/supervision", body)[0] == 404
