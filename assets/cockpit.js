@@ -1,5 +1,5 @@
 /* 领导驾驶舱 The cockpit's browser side (pages/cockpit.py): the URL that remembers the view,
-   and the choropleth's colours and tooltips. The server checks everything that arrives
+   and the choropleth's colours and tooltips; the appraisal page's URL (pages/appraisal.py). The server checks everything that arrives
    (callbacks/cockpit.py); this only draws and remembers. */
 (function () {
   "use strict";
@@ -41,8 +41,19 @@
                                                  className: "cockpit-tooltip"});
   }
 
+  // the appraisal page's month and level (pages/appraisal.py)
+  function rememberAppraisal(month, level) {
+    const params = new URLSearchParams(location.search);
+    if (month) params.set("month", month); else params.delete("month");
+    if (level) params.set("level", level); else params.delete("level");
+    const url = location.pathname + "?" + params.toString();
+    if (url !== location.pathname + location.search) history.replaceState(history.state, "", url);
+    return noUpdate();
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
     cockpit: {remember: remember},
+    appraisal: {remember: rememberAppraisal},
   });
   window.onemap = window.onemap || {};
   window.onemap.cockpit = {unitStyle: unitStyle, unitTooltip: unitTooltip};

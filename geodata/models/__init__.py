@@ -2,6 +2,7 @@
 
 from .access import AppUser, AuditLog, RateCounter, Role, WebSession
 from .admin import Community, District, Grid, Piece, Street
+from .appraisal import AppraisalScheme, AppraisalSnapshot
 from .base import SRID, Base
 from .derived import AdminUnitStat, BuildingStat, LiveClock, NamePinyin
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
@@ -18,4 +19,5 @@ __all__ = [
     "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
     "AdminUnitStat", "BuildingStat", "LiveClock", "NamePinyin", "RateCounter", "WebSession",
+    "AppraisalScheme", "AppraisalSnapshot",
 ]

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from onemap.settings import get_settings
 
-from . import db, importing, serve, simulate, tokens, users, worker
+from . import appraisal, db, importing, serve, simulate, tokens, users, worker
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(importing.app, name="import")
 app.add_typer(users.app, name="user")
 app.add_typer(tokens.app, name="token")
+app.add_typer(appraisal.app, name="appraisal")
 app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("simulate")(simulate.simulate)

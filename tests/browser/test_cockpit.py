@@ -1,18 +1,21 @@
 """The leaders' cockpit (/cockpit) in headless Chromium on the demo district: the leader's
 figures equal the cases counted in the database; a click on a street on the map scopes the
 whole cockpit (breadcrumb, URL, figures) to it; a figure's drill-through lists as many cases as
-the figure says; an analyst sees the lists without personal data; a grid worker is refused."""
+the figure says; an analyst sees the lists without personal data; a grid worker is refused.
+And the appraisal page (/appraisal) showing a month frozen by `onemap appraisal freeze`."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import subprocess
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
 from tests.browser.conftest import screenshot, sign_in_demo
+from tests.support.serving import onemap_command
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +142,33 @@ def test_the_period_on_the_url_is_the_one_shown(demo_server, page):
     page.wait_for_function(f"() => location.search.includes('date={YEAR}-01-01')")
     page.wait_for_function("() => document.querySelector('#cockpit-period-label')"
                            f".textContent === '{YEAR}年第1季度'")
+
+
+def test_a_frozen_month_is_what_the_appraisal_page_shows(demo_server, demo_district, page):
+    url, env = demo_district
+    last_month = (datetime.now(ZONE).date().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+    with psycopg.connect(url) as conn:
+        frozen = conn.execute("SELECT count(*) FROM onemap.appraisal_snapshot"
+                              " WHERE month = to_date(%s, 'YYYY-MM')", (last_month,)).fetchone()
+    if not frozen[0]:
+        done = subprocess.run([onemap_command(), "appraisal", "freeze", last_month], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+    again = subprocess.run([onemap_command(), "appraisal", "freeze", last_month], env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 1 and "frozen already" in again.stderr
+    with psycopg.connect(url) as conn:
+        streets = conn.execute("SELECT count(*) FROM onemap.appraisal_snapshot WHERE month ="
+                               " to_date(%s, 'YYYY-MM') AND level = 'street'",
+                               (last_month,)).fetchone()[0]
+    sign_in_demo(page, demo_server, "leader")
+    page.goto(f"{demo_server}/appraisal")
+    page.wait_for_selector(".appraisal-ranking tbody tr")
+    assert "已冻结" in page.inner_text(".appraisal-scheme")
+    assert page.locator(".appraisal-ranking tbody tr").count() == streets > 0
+    assert page.inner_text(".appraisal-ranking tbody tr:first-child td:first-child") == "1"
+    screenshot(page, "appraisal")
+    page.click("text=网格员")
+    page.wait_for_function("() => location.search.includes('level=staff')")
+    page.wait_for_selector(".appraisal-ranking tbody tr")
+    assert page.console_errors == []
