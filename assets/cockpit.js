@@ -51,8 +51,17 @@
     return noUpdate();
   }
 
+  // on a wall: the next side panel each turn, and the next map KPI each full round
+  function rotate(_n, tab, kpi, rotation) {
+    const tabs = rotation.tabs, kpis = rotation.kpis;
+    const next = (tabs.indexOf(tab) + 1) % tabs.length;
+    let nextKpi = window.dash_clientside.no_update;
+    if (next === 0) nextKpi = kpis[(kpis.indexOf(kpi) + 1) % kpis.length];
+    return [tabs[next], nextKpi];
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    cockpit: {remember: remember},
+    cockpit: {remember: remember, rotate: rotate},
     appraisal: {remember: rememberAppraisal},
   });
   window.onemap = window.onemap || {};

@@ -43,6 +43,24 @@ clientside_callback(
     ClientsideFunction("cockpit", "remember"),
     Output("cockpit-url", "data"), Input("cockpit-view", "data"),
 )
+clientside_callback(  # how wide the screen is: the figures' text follows it
+    "function (_spec) { return window.innerWidth; }",
+    Output("cockpit-screen", "data"), Input("cockpit-live-spec", "data"),
+)
+clientside_callback(  # the wall screen's poll: whether the server is reached, what changed
+    ClientsideFunction("map", "poll"),
+    Output("cockpit-live", "data"), Output("cockpit-status", "children"),
+    Output("cockpit-status", "className"),
+    Input("cockpit-live-tick", "n_intervals"), State("cockpit-live", "data"),
+    State("cockpit-live-spec", "data"),
+)
+clientside_callback(  # unattended: the next side panel, and every full round the next KPI
+    ClientsideFunction("cockpit", "rotate"),
+    Output("cockpit-side-tab", "value"), Output("cockpit-kpi", "value"),
+    Input("cockpit-rotate", "n_intervals"), State("cockpit-side-tab", "value"),
+    State("cockpit-kpi", "value"), State("cockpit-rotation", "data"),
+    prevent_initial_call=True,
+)
 
 
 def _allowed(capability: Capability = Capability.VIEW_COCKPIT) -> None:
@@ -165,8 +183,9 @@ def _trail(trail: list[tuple[str, str]], unit: str) -> list:
     Output("cockpit-map", "viewport"),
     Output("cockpit-state", "children"),
     Input("cockpit-view", "data"), Input("cockpit-tick", "n_intervals"),
+    Input("cockpit-live", "data"), Input("cockpit-screen", "data"),
 )
-def refresh(query, _tick):
+def refresh(query, _tick, _live, screen):
     """Every number, chart and the map of the view, read afresh."""
     _allowed()
     view = _view(query)
@@ -185,11 +204,13 @@ def refresh(query, _tick):
               "category": _class_labels(data.category_classes),
               "level": {str(level): f"{level}级 {zh}" for level, (zh, _en) in
                         EVENT_LEVELS.items()}}
-    kinds = [charts.breakdown(dimension, data.kinds[dimension], labels[dimension])
+    # the figures' text grows with the screen, as the page's does (2× on a 4K wall)
+    scale = min(max(screen / 1920, 1.0), 2.5) if isinstance(screen, int | float) else 1.0
+    kinds = [charts.breakdown(dimension, data.kinds[dimension], labels[dimension], scale)
              for dimension in ("channel", "category", "level")]
     viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else no_update
     stamp = datetime.now(ZONE).strftime("%H:%M")
-    return (values, changes, charts.trend(data), kinds, shaded, hideout, legend,
+    return (values, changes, charts.trend(data, scale), kinds, shaded, hideout, legend,
             _trail(data.trail, view.unit),
             view.period.label, viewport, f"更新于 {stamp} · Updated")
 

@@ -16,16 +16,18 @@ FONT = ('"Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "WenQuanYi Micro 
 BUCKET_NAMES = {"day": "按日 daily", "week": "按周 weekly", "month": "按月 monthly"}
 
 
-def _layout(**more) -> dict:
-    """The wall's dark theme, with `more` over it."""
-    return {**dict(paper_bgcolor=PANEL, plot_bgcolor=PANEL, margin=dict(l=48, r=48, t=28, b=32),
-                   font=dict(family=FONT, color=TEXT, size=13), showlegend=True,
+def _layout(scale: float = 1.0, **more) -> dict:
+    """The wall's dark theme at the screen's scale (2 on a 4K wall), with `more` over it."""
+    m = round(48 * scale)
+    return {**dict(paper_bgcolor=PANEL, plot_bgcolor=PANEL,
+                   margin=dict(l=m, r=m, t=round(28 * scale), b=round(32 * scale)),
+                   font=dict(family=FONT, color=TEXT, size=round(13 * scale)), showlegend=True,
                    legend=dict(orientation="h", y=1.12, x=0, font=dict(color=MUTED)),
                    xaxis=dict(gridcolor=LINE, linecolor=LINE),
                    yaxis=dict(gridcolor=LINE, linecolor=LINE, rangemode="tozero")), **more}
 
 
-def trend(data: Cockpit) -> go.Figure:
+def trend(data: Cockpit, scale: float = 1.0) -> go.Figure:
     """Cases received and closed per bucket (bars) and the on-time closure rate (line)."""
     days = [day for day, _ in data.trend_counts]
     figure = go.Figure([
@@ -39,8 +41,9 @@ def trend(data: Cockpit) -> go.Figure:
                    connectgaps=False),
     ])
     figure.update_layout(**_layout(
-        barmode="group", bargap=0.25,
-        title=dict(text=BUCKET_NAMES[data.trend_bucket], font=dict(size=13, color=MUTED),
+        scale, barmode="group", bargap=0.25,
+        title=dict(text=BUCKET_NAMES[data.trend_bucket],
+                   font=dict(size=round(13 * scale), color=MUTED),
                    x=1, xanchor="right", y=0.99),
         yaxis2=dict(overlaying="y", side="right", range=[0, 100], ticksuffix="%",
                     gridcolor=LINE, showgrid=False)))
@@ -48,7 +51,7 @@ def trend(data: Cockpit) -> go.Figure:
 
 
 def breakdown(dimension: str, counts: dict[str, dict[str, int]],
-              labels: dict[str, str]) -> go.Figure:
+              labels: dict[str, str], scale: float = 1.0) -> go.Figure:
     """Cases received by channel, category class or level, largest first, with how many of
     them are closed."""
     ordered = sorted(counts.items(), key=lambda item: item[1]["received"])[-10:]
@@ -61,8 +64,10 @@ def breakdown(dimension: str, counts: dict[str, dict[str, int]],
     ])
     titles = {"channel": "渠道 channel", "category": "大类 category", "level": "等级 level"}
     figure.update_layout(**_layout(
-        barmode="overlay", showlegend=False, margin=dict(l=8, r=12, t=26, b=20),
-        title=dict(text=titles[dimension], font=dict(size=13, color=MUTED), x=0, y=0.98)))
+        scale, barmode="overlay", showlegend=False,
+        margin=dict(l=8, r=round(12 * scale), t=round(26 * scale), b=round(20 * scale)),
+        title=dict(text=titles[dimension], font=dict(size=round(13 * scale), color=MUTED), x=0,
+                   y=0.98)))
     figure.update_yaxes(automargin=True)
     figure.update_traces(opacity=0.9)
     return figure

@@ -110,9 +110,9 @@ def table(rows: list[dict], now: datetime) -> html.Table:
 @callback(
     Output("cockpit-supervision", "children"),
     Input("cockpit-view", "data"), Input("cockpit-tick", "n_intervals"),
-    Input("cockpit-side-tab", "value"),
+    Input("cockpit-live", "data"), Input("cockpit-side-tab", "value"),
 )
-def board(query, _tick, tab):
+def board(query, _tick, _live, tab):
     """The board, read afresh each minute while its tab is open."""
     _allowed()
     if tab != "supervision":

@@ -18,13 +18,16 @@ from geodata.scope import scoped
 from onemap.domain import kpi
 from onemap.domain.roles import Capability
 from onemap.web.auth import current_scope, current_user
-from pages.cockpit_ids import MAP_KPIS, TILES, ZONE
+from pages.cockpit_ids import MAP_KPIS, ROTATED_KPIS, SIDE_TABS, TILES, ZONE
 from pages.cockpit_url import view_from_url
 from pages.map_parts import basemap_layers, coordinate_options, initial_view
 from pages.shell import nav_links, sign_out_form
 
 dash.register_page(__name__, path="/cockpit", title="OneMap 一张图 · 领导驾驶舱", name="驾驶舱",
                    name_en="Cockpit", order=3, capability=Capability.VIEW_COCKPIT)
+
+LIVE_POLL_MS = 10_000  # as often as a change in the cases can reach the figures
+
 
 def _tile(key: str) -> html.Button:
     item = kpi.KPIS[key]
@@ -74,6 +77,7 @@ def _header(view) -> html.Header:
                  html.Span(" 领导驾驶舱 · Cockpit", className="cockpit-title-en")]),
         html.Nav(id="cockpit-trail", className="cockpit-trail"),
         _period_controls(view),
+        html.Div(id="cockpit-status", className="map-status"),
         html.Span(id="cockpit-state", className="cockpit-state"),
         html.Span(current_user.user.display_name, className="cockpit-user"),
         html.Details(className="wall-menu", children=[
@@ -141,8 +145,17 @@ def layout(**query) -> html.Div:
     with scoped(scope) as conn:
         bounds = unit_bounds(conn, view.unit)
     graph = {"displayModeBar": False, "responsive": True}
-    return html.Div(className="cockpit", children=[
+    return html.Div(className="cockpit" + (" cockpit-wall" if view.rotate else ""), children=[
         dcc.Store(id="cockpit-view", data=view.query()),
+        # the wall's live poll (assets/map.js): a change in the cases refreshes the figures
+        dcc.Store(id="cockpit-live"),
+        dcc.Store(id="cockpit-live-spec", data={"prefix": "cockpit"}),
+        dcc.Store(id="cockpit-screen"),
+        dcc.Interval(id="cockpit-live-tick", interval=LIVE_POLL_MS),
+        # unattended on a wall: the side panels and the map's KPI take turns
+        dcc.Interval(id="cockpit-rotate", interval=1000 * (view.rotate or 60),
+                     disabled=not view.rotate),
+        dcc.Store(id="cockpit-rotation", data={"tabs": list(SIDE_TABS), "kpis": ROTATED_KPIS}),
         dcc.Store(id="cockpit-url"),
         dcc.Store(id="cockpit-drill-state"),
         dcc.Store(id="cockpit-sv-target"),

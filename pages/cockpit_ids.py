@@ -15,3 +15,7 @@ TILES = ("received", "registration_rate", "due", "closure_rate", "on_time_closur
 # what the map can colour units by: the rates, and the counts that compare across units
 MAP_KPIS = tuple(key for key, item in kpi.KPIS.items()
                  if item.is_rate or key in ("received", "overdue", "average_handling_hours"))
+# the right-hand panel's tabs, in the order a wall rotates them
+SIDE_TABS = ("kinds", "supervision")
+# the map's KPIs a wall rotates through
+ROTATED_KPIS = ["on_time_closure_rate", "closure_rate", "overdue", "satisfaction_rate"]

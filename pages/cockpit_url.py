@@ -10,10 +10,11 @@ from datetime import date, timedelta
 
 from onemap.domain import kpi
 
-URL_KEYS = ("period", "date", "start", "end", "unit", "kpi")
+URL_KEYS = ("period", "date", "start", "end", "unit", "kpi", "rotate")
 DEFAULT_KIND = "month"
 DEFAULT_KPI = "on_time_closure_rate"
 MAX_CUSTOM_DAYS = 3 * 366
+ROTATE_SECONDS = (10, 600)  # on a wall: each panel at least 10 s, at most 10 min
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class CockpitView:
     anchor: date  # the day the period holds (its arrows step from here)
     unit: str  # the administrative unit the cockpit is scoped to
     kpi: str  # the KPI the map colours units by
+    rotate: int | None = None  # seconds per panel on an unattended wall, None at a desk
 
     def query(self) -> dict[str, str]:
         """The URL's query for this view (what a link to it carries)."""
@@ -31,6 +33,8 @@ class CockpitView:
                          end=(self.period.end - timedelta(days=1)).isoformat())
         else:
             query["date"] = self.anchor.isoformat()
+        if self.rotate:
+            query["rotate"] = str(self.rotate)
         return query
 
 
@@ -68,4 +72,8 @@ def view_from_url(query: dict, scope_code: str, today: date) -> CockpitView:
         period = kpi.period_of(kind, anchor)
     chosen = query.get("kpi")
     chosen = chosen if chosen in kpi.KPIS else DEFAULT_KPI
-    return CockpitView(period, anchor, _unit(query.get("unit"), scope_code), chosen)
+    rotate = query.get("rotate")
+    seconds = int(rotate) if isinstance(rotate, str) and rotate.isdigit() else None
+    if seconds is not None:
+        seconds = min(max(seconds, ROTATE_SECONDS[0]), ROTATE_SECONDS[1])
+    return CockpitView(period, anchor, _unit(query.get("unit"), scope_code), chosen, seconds)

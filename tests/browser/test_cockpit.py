@@ -172,3 +172,21 @@ def test_a_frozen_month_is_what_the_appraisal_page_shows(demo_server, demo_distr
     page.wait_for_function("() => location.search.includes('level=staff')")
     page.wait_for_selector(".appraisal-ranking tbody tr")
     assert page.console_errors == []
+
+
+def test_on_a_wall_the_panels_take_turns_and_the_poll_says_it_is_live(demo_server, browser):
+    context = browser.new_context(viewport={"width": 3840, "height": 2160}, locale="zh-CN")
+    wall = context.new_page()
+    try:
+        sign_in_demo(wall, demo_server, "leader")
+        wall.goto(f"{demo_server}/cockpit?period=month&rotate=10&kpi=closure_rate")
+        _number(wall, "received")
+        wall.wait_for_selector("#cockpit-status.ok")
+        assert "实时" in wall.inner_text("#cockpit-status")
+        wall.wait_for_selector("#cockpit-supervision .cockpit-sv-table", timeout=25_000)
+        screenshot(wall, "cockpit-4k")
+        # a full round of the panels moves the map on to the next KPI
+        wall.wait_for_function("() => location.search.includes('kpi=overdue')", timeout=30_000)
+        assert "rotate=10" in wall.url
+    finally:
+        context.close()

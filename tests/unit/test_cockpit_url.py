@@ -39,3 +39,11 @@ def test_unknown_kinds_dates_and_kpis_fall_back():
     assert (view.period.kind, view.anchor, view.kpi) == ("month", TODAY, DEFAULT_KPI)
     quarter = view_from_url({"period": "quarter", "date": "2026-05-20"}, STREET, TODAY)
     assert (quarter.period.start, quarter.period.end) == (date(2026, 4, 1), date(2026, 7, 1))
+
+
+def test_a_wall_s_rotation_is_kept_within_bounds():
+    assert view_from_url({}, STREET, TODAY).rotate is None
+    assert view_from_url({"rotate": "30"}, STREET, TODAY).query()["rotate"] == "30"
+    assert view_from_url({"rotate": "1"}, STREET, TODAY).rotate == 10
+    assert view_from_url({"rotate": "99999"}, STREET, TODAY).rotate == 600
+    assert view_from_url({"rotate": "-5"}, STREET, TODAY).rotate is None
