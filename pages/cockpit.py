@@ -178,7 +178,7 @@ def layout(**query) -> html.Div:
                     dcc.Tabs(id="cockpit-side-tab", value="kinds", className="cockpit-tabs",
                              parent_className="cockpit-tabs-parent",
                              content_className="cockpit-tab-content", children=[
-                        dcc.Tab(label="构成 Breakdown", value="kinds",
+                        dcc.Tab(label="构成 Kinds", value="kinds",
                                 className="cockpit-tab", selected_className="chosen",
                                 children=html.Div(className="cockpit-kinds-box", children=[
                                     dcc.Graph(id={"type": "cockpit-kind", "dimension": d},
@@ -189,6 +189,14 @@ def layout(**query) -> html.Div:
                                 className="cockpit-tab", selected_className="chosen",
                                 children=html.Div(id="cockpit-supervision",
                                                   className="cockpit-supervision")),
+                        dcc.Tab(label="人口 People", value="population",
+                                className="cockpit-tab", selected_className="chosen",
+                                children=html.Div(id="cockpit-population",
+                                                  className="cockpit-tab-body")),
+                        dcc.Tab(label="设施 Facilities", value="infrastructure",
+                                className="cockpit-tab", selected_className="chosen",
+                                children=html.Div(id="cockpit-infrastructure",
+                                                  className="cockpit-tab-body")),
                     ]),
                 ]),
             ]),

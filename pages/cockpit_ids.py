@@ -16,6 +16,6 @@ TILES = ("received", "registration_rate", "due", "closure_rate", "on_time_closur
 MAP_KPIS = tuple(key for key, item in kpi.KPIS.items()
                  if item.is_rate or key in ("received", "overdue", "average_handling_hours"))
 # the right-hand panel's tabs, in the order a wall rotates them
-SIDE_TABS = ("kinds", "supervision")
+SIDE_TABS = ("kinds", "supervision", "population", "infrastructure")
 # the map's KPIs a wall rotates through
 ROTATED_KPIS = ["on_time_closure_rate", "closure_rate", "overdue", "satisfaction_rate"]

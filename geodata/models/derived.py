@@ -180,3 +180,17 @@ event_day_kind_stat = Table(
     comment="Sums of onemap.event_measures by reporting day, unit (the district, each street)"
             " and channel / category class / level; always sum.",
 )
+
+
+class AdminUnitAgeStat(Base):
+    """Residents of a district, street or community by gender and birth year (migration 0026,
+    rebuilt by onemap.refresh_age_stats())."""
+
+    __tablename__ = "admin_unit_age_stat"
+    __table_args__ = {"comment": "Residents per district, street and community by gender and"
+                                 " birth year."}
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    gender: Mapped[str] = mapped_column(String(1), primary_key=True)
+    birth_year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    people: Mapped[int] = mapped_column(Integer)

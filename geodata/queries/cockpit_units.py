@@ -53,3 +53,8 @@ SELECT code, kind, name_zh FROM onemap.event_category WHERE parent_code IS NULL 
 def category_classes(conn: Connection) -> list[dict]:
     """The catalogue's top classes (部件, 事件 and social governance each have their own)."""
     return [dict(row) for row in conn.execute(text(_CLASSES)).mappings()]
+
+
+def names_of(conn: Connection, codes: list[str]) -> dict[str, str]:
+    """Unit names by code (any level)."""
+    return dict(conn.execute(text(_NAMES), {"codes": codes}).all())

@@ -186,7 +186,8 @@ def test_on_a_wall_the_panels_take_turns_and_the_poll_says_it_is_live(demo_serve
         wall.wait_for_selector("#cockpit-supervision .cockpit-sv-table", timeout=25_000)
         screenshot(wall, "cockpit-4k")
         # a full round of the panels moves the map on to the next KPI
-        wall.wait_for_function("() => location.search.includes('kpi=overdue')", timeout=30_000)
+        wall.wait_for_selector("#cockpit-population .main-svg", timeout=25_000)
+        wall.wait_for_function("() => location.search.includes('kpi=overdue')", timeout=45_000)
         assert "rotate=10" in wall.url
     finally:
         context.close()
