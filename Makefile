@@ -11,8 +11,9 @@ DEMO_SCALE ?= demo
 # reports an hour the simulator makes beside `make run`, on the day's average
 SIMULATE_RATE ?= 30
 
-# Debian 12 packages: the database for `run`, plus the browser and CJK fonts for `test`.
-RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv
+# Debian 12 packages: the database, and the browser and CJK fonts the cockpit's PDF report
+# prints with, for `run`; the browser's driver too for `test`.
+RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv chromium fonts-noto-cjk
 TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
 .PHONY: run test db system-packages test-packages venv clean-db help vendor

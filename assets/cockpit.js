@@ -13,6 +13,8 @@
     Object.keys(view).forEach(function (key) { params.set(key, String(view[key])); });
     const url = location.pathname + "?" + params.toString();
     if (url !== location.pathname + location.search) history.replaceState(history.state, "", url);
+    const pdf = document.getElementById("cockpit-pdf");  // the report of what is on screen
+    if (pdf) pdf.href = "/cockpit/report.pdf?" + params.toString();
     return noUpdate();
   }
 

@@ -8,7 +8,8 @@ one scoped transaction, one at a time, through the district leader's session nar
 district and to its busiest street, for a month and for a year. Beside it the way without the
 kept sums: the same period's cases read through the same scoped role into pandas and counted
 there (the headline counts of the three periods, the trend, the units and the kinds), as a
-ratio. The bench's sessions are ended afterwards; it writes nothing else.
+ratio. Then the one-page PDF report's time through a server of its own (--pdf N). The
+bench's sessions are ended afterwards; it writes nothing else.
 
     .venv/bin/python bench/cockpit.py               # writes BENCHMARKS.md
     .venv/bin/python bench/cockpit.py --no-write    # prints the section only
@@ -37,7 +38,10 @@ from onemap.domain import kpi  # noqa: E402
 from onemap.domain.roles import ROLE_CAPABILITIES  # noqa: E402
 from onemap.web.cockpit_data import read_page  # noqa: E402
 from results import publish  # noqa: E402  (bench/results.py, run as a script)
-from wall_screen import machine, p95  # noqa: E402
+from wall_screen import machine, p95, serving  # noqa: E402
+
+from tests.support.clients import signed_in_browser  # noqa: E402
+from tests.support.users import DEMO_PASSWORDS  # noqa: E402
 
 TITLE = "## Leaders' cockpit refresh (issue 13)"
 GOAL_MS = 300
@@ -145,6 +149,24 @@ def measure(rounds: int, slow_rounds: int) -> dict:
     return {"rows": rows, "events": events, "stat_rows": stat_rows, "load": load}
 
 
+def measure_pdf(reports: int) -> dict:
+    """The one-page PDF report (onemap/web/cockpit_report.py) of last month at the district,
+    through a server of the bench's own: seconds from request to the last byte."""
+    times, sizes = [], []
+    with serving("http://127.0.0.1:8052", True) as base:
+        leader = signed_in_browser(base, "leader", DEMO_PASSWORDS["leader"])
+        month = kpi.previous(kpi.period_of("month", datetime.now(ZONE).date()))
+        path = f"/cockpit/report.pdf?period=month&date={month.start}"
+        for _ in range(reports + 1):  # the first starts Playwright in the worker
+            started = time.perf_counter()
+            reply = leader.send("GET", path)
+            assert reply.status == 200 and reply.body.startswith(b"%PDF"), reply.status
+            times.append(time.perf_counter() - started)
+            sizes.append(len(reply.body))
+    return {"first": times[0], "p50": statistics.median(times[1:]), "p95": p95(times[1:]),
+            "n": reports, "bytes": statistics.median(sizes)}
+
+
 def markdown(r: dict) -> str:
     when = datetime.now(ZONE).strftime("%Y-%m-%d %H:%M")
     worst = max(row["fast"]["p95"] for row in r["rows"])
@@ -172,6 +194,15 @@ def markdown(r: dict) -> str:
     lines += ["", f"Goal: a full refresh under {GOAL_MS} ms p95 — "
               + (f"met (worst p95 {worst:.1f} ms)." if worst < GOAL_MS
                  else f"NOT met (worst p95 {worst:.1f} ms)."), ""]
+    pdf = r.get("pdf")
+    if pdf:
+        lines += [
+            "The one-page PDF report (`GET /cockpit/report.pdf`: the server prints the cockpit "
+            "in Debian's headless Chromium as the requesting user), last month at the "
+            f"district, {pdf['n']} reports one after another through `onemap serve` of the "
+            f"bench's own: p50 **{pdf['p50']:.2f} s**, p95 {pdf['p95']:.2f} s, "
+            f"{pdf['bytes'] / 1024:,.0f} KiB each; the first report {pdf['first']:.2f} s "
+            "(Playwright starting in the worker).", ""]
     return "\n".join(lines)
 
 
@@ -179,9 +210,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=40, help="refreshes per measurement")
     parser.add_argument("--slow-rounds", type=int, default=5, help="pandas runs per baseline")
+    parser.add_argument("--pdf", type=int, default=5, help="PDF reports to time (0: none)")
     parser.add_argument("--no-write", action="store_true", help="print, do not write")
     args = parser.parse_args()
-    publish(TITLE, markdown(measure(args.rounds, args.slow_rounds)), dry_run=args.no_write)
+    result = measure(args.rounds, args.slow_rounds)
+    if args.pdf:
+        result["pdf"] = measure_pdf(args.pdf)
+    publish(TITLE, markdown(result), dry_run=args.no_write)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ opens the same cockpit. Callbacks: callbacks/cockpit.py; the data: onemap/web/co
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 import dash
 import dash_leaflet as dl
@@ -78,6 +79,9 @@ def _header(view) -> html.Header:
         html.Nav(id="cockpit-trail", className="cockpit-trail"),
         _period_controls(view),
         html.Div(id="cockpit-status", className="map-status"),
+        html.A("PDF", id="cockpit-pdf", className="cockpit-button cockpit-pdf",
+               href="/cockpit/report.pdf?" + urlencode(view.query()),
+               title="打印为一页 PDF（周一例会）· The cockpit as a one-page PDF"),
         html.Span(id="cockpit-state", className="cockpit-state"),
         html.Span(current_user.user.display_name, className="cockpit-user"),
         html.Details(className="wall-menu", children=[
@@ -145,7 +149,10 @@ def layout(**query) -> html.Div:
     with scoped(scope) as conn:
         bounds = unit_bounds(conn, view.unit)
     graph = {"displayModeBar": False, "responsive": True}
-    return html.Div(className="cockpit" + (" cockpit-wall" if view.rotate else ""), children=[
+    # printed (onemap/web/cockpit_report.py): the figures without the controls
+    printed = " cockpit-print" if query.get("print") == "1" else ""
+    return html.Div(className="cockpit" + (" cockpit-wall" if view.rotate else "") + printed,
+                    children=[
         dcc.Store(id="cockpit-view", data=view.query()),
         # the wall's live poll (assets/map.js): a change in the cases refreshes the figures
         dcc.Store(id="cockpit-live"),

@@ -2,11 +2,13 @@
 figures equal the cases counted in the database; a click on a street on the map scopes the
 whole cockpit (breadcrumb, URL, figures) to it; a figure's drill-through lists as many cases as
 the figure says; an analyst sees the lists without personal data; a grid worker is refused.
-And the appraisal page (/appraisal) showing a month frozen by `onemap appraisal freeze`."""
+And the appraisal page (/appraisal) showing a month frozen by `onemap appraisal freeze`, the
+wall mode, and the one-page PDF report."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -15,6 +17,8 @@ import psycopg
 import pytest
 
 from tests.browser.conftest import screenshot, sign_in_demo
+from tests.support.clients import demo_client, signed_in_browser
+from tests.support.users import DEMO_PASSWORDS
 from tests.support.serving import onemap_command
 
 pytestmark = pytest.mark.browser
@@ -191,3 +195,19 @@ def test_on_a_wall_the_panels_take_turns_and_the_poll_says_it_is_live(demo_serve
         assert "rotate=10" in wall.url
     finally:
         context.close()
+
+
+def test_the_cockpit_prints_as_one_pdf_page_for_its_user_only(demo_server, demo_district):
+    leader = signed_in_browser(demo_server, "leader", DEMO_PASSWORDS["leader"])
+    status, headers, _text, _c = leader.request(
+        "GET", f"/cockpit/report.pdf?period=year&date={YEAR}-01-01&kpi=closure_rate")
+    assert status == 200 and headers["Content-Type"] == "application/pdf"
+    pdf = leader.send("GET", f"/cockpit/report.pdf?period=year&date={YEAR}-01-01").body
+    assert pdf.startswith(b"%PDF") and len(re.findall(rb"/Type\s*/Page\b(?!s)", pdf)) == 1
+    assert re.search(rb"/FontFile|/FontDescriptor|/Type3", pdf)  # its fonts travel with it
+    with psycopg.connect(demo_district[0]) as conn:
+        audited = conn.execute("SELECT count(*) FROM onemap.audit_log WHERE username = 'leader'"
+                               " AND object_kind = 'cockpit_report'").fetchone()[0]
+    assert audited >= 2
+    worker = demo_client(demo_server, "gridworker")
+    assert worker.request("GET", "/cockpit/report.pdf")[0] == 403
