@@ -23,7 +23,14 @@
     return {kind: key[1] === "alarm" ? "alarms" : "events", id: Number(key[2]), at: Date.now()};
   }
 
+  // a link to one case (/wall?event=<id>): its card, once, when the page opens
+  function selectFromUrl() {
+    const id = new URLSearchParams(location.search).get("event") || "";
+    if (!/^[0-9]{1,15}$/.test(id)) return window.dash_clientside.no_update;
+    return {kind: "events", id: Number(id), at: Date.now()};
+  }
+
   window.dash_clientside = Object.assign({}, window.dash_clientside, {
-    wall: {clock: clock, select: select},
+    wall: {clock: clock, select: select, selectFromUrl: selectFromUrl},
   });
 })();

@@ -27,6 +27,12 @@ clientside_callback(
     ClientsideFunction("wall", "clock"),
     Output("wall-clock", "children"), Input("wall-clock-tick", "n_intervals"),
 )
+clientside_callback(  # /wall?event=<id> (the cockpit's and the look-up's links) opens its card
+    ClientsideFunction("wall", "selectFromUrl"),
+    Output(WALL.id("select"), "data", allow_duplicate=True),
+    Input(WALL.id("spec"), "data"),
+    prevent_initial_call="initial_duplicate",
+)
 clientside_callback(
     ClientsideFunction("wall", "select"),
     Output(WALL.id("select"), "data"),

@@ -317,3 +317,16 @@ def test_the_legend_names_what_the_colours_mean(demo_server, page):
     for words in ("事件", "一级", "五级", "视频监控", "在线", "故障", "物联感知", "告警",
                   "在岗人员", "空闲"):
         assert words in legend, words
+
+
+def test_a_link_to_one_case_opens_its_card(demo_server, demo_district, page):
+    """/wall?event=<id> (the cockpit's drill-through links there for roles without the desk)
+    opens that case's card."""
+    with psycopg.connect(demo_district[0]) as conn:
+        case_id, code = conn.execute("SELECT id, code FROM onemap.event"
+                                     " WHERE grid_code IS NOT NULL ORDER BY id LIMIT 1").fetchone()
+    sign_in_demo(page, demo_server, "leader")
+    page.goto(f"{demo_server}/wall?event={case_id}")
+    page.wait_for_selector("#wall-card:not([hidden]) .card-kind")
+    assert code in page.inner_text("#wall-card")
+    assert page.console_errors == []
