@@ -337,7 +337,7 @@ def drill(state, query):
         return True, no_update, no_update, no_update, no_update, no_update
     view = _view(query)
     if "supervision" in state:
-        return (*_supervision_list(state, view), True)
+        return (*_supervision_list(state, view), not current_user.can(Capability.EXPORT))
     item = kpi.KPIS[state["kpi"]]
     with scoped(current_scope()) as conn:
         total, rows = kpi_cases.cases(conn, state["count"], view.period, view.unit,
@@ -389,9 +389,11 @@ def export(clicks, state, query):
     """The whole list as XLSX with Chinese headers; one audit row names it."""
     _allowed(Capability.EXPORT)
     state = _drill_state(state)
-    if not clicks or state is None or "kpi" not in state:
+    if not clicks or state is None:
         raise PreventUpdate
     view = _view(query)
+    if "supervision" in state:
+        return supervise_view.export(state["supervision"], view.unit, EXPORT_MAX), ""
     with scoped(current_scope()) as conn:
         total, rows = kpi_cases.cases(conn, state["count"], view.period, view.unit,
                                       datetime.now(timezone.utc), limit=EXPORT_MAX)

@@ -162,3 +162,21 @@ def test_a_notice_from_the_cockpit_needs_the_supervise_right(demo_app_server, st
     status, text = _post(demo_client(demo_app_server, "leader"), send_notice(case, "今日办结"))
     assert status == 200 and "已督办" in text, text
     assert _count(street["url"], sql, case) == before + 1
+
+
+def test_a_supervision_list_exports_with_chinese_headers(demo_app_server, street):
+    cell = "tier|grid|overdue"
+    state = {"supervision": {"cell": cell}, "page": 0}
+    view = _year(street["district"])
+    status, text = _post(demo_client(demo_app_server, "leader"), export(view, state))
+    assert status == 200, text
+    download = next(v for k, v in json.loads(text)["response"].items()
+                    if "cockpit-download" in k)["data"]
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(download["content"]))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:2] == ("案件编号", "标题")
+    expected = _count(street["url"],
+                      "SELECT count(*) FROM onemap.event WHERE onemap.event_is_active(state)"
+                      " AND tier = 'grid' AND due_at <= now() AND starts_with(grid_code, %s)",
+                      street["district"])
+    assert len(rows) - 1 == expected
