@@ -9,9 +9,10 @@ from onemap.domain import kpi
 
 ZONE = ZoneInfo("Asia/Shanghai")  # the district's day
 # the tiles in reading order: volume, then the loop's quality, then the people's view
-TILES = ("received", "registration_rate", "due", "closure_rate", "on_time_closure_rate",
-         "overdue", "average_handling_hours", "rework_rate", "extension_rate",
-         "proactive_rate", "inspector_accuracy", "satisfaction_rate")
+TILES = ("received", "registered", "registration_rate", "dispatch_accuracy", "due",
+         "closure_rate", "on_time_closure_rate", "overdue", "average_handling_hours",
+         "rework_rate", "extension_rate", "proactive_rate", "inspector_accuracy",
+         "satisfaction_rate")
 # what the map can colour units by: the rates, and the counts that compare across units
 MAP_KPIS = tuple(key for key, item in kpi.KPIS.items()
                  if item.is_rate or key in ("received", "overdue", "average_handling_hours"))

@@ -233,6 +233,10 @@ def _lifecycle(events: pd.DataFrame, categories: pd.DataFrame, now: datetime, rn
     events["extended"] = extended
     events["returned_count"] = np.where(returned & (handled <= now_ts),
                                         rng.choice([1, 1, 1, 2], n), 0)
+    # sent back as not theirs by whoever got it first (退回重派), then dispatched again: one
+    # case in 47, picked by position so the rest of the district draws as before
+    sent_back = (np.arange(n) % 47 == 23) & ~rejected & (dispatched <= now_ts)
+    events["sent_back_count"] = sent_back.astype(int)
     is_closed = state == "closed"
     late = is_closed & (handled > due)
     kind = np.where(late, "overdue", "normal")
@@ -358,6 +362,10 @@ def _history(events: pd.DataFrame, staff: pd.DataFrame, rng) -> pd.DataFrame:
     rows(reg & (e["state"] == "rejected"), "reject", "reported", "rejected", e["registered_at"])
     rows(reg & (e["state"] != "rejected"), "register", "reported", "registered", e["registered_at"])
     disp = e["dispatched_at"].notna()
+    sent = disp & (e["sent_back_count"] > 0)  # first sent to the wrong place, and back
+    wait = e["dispatched_at"] - e["registered_at"]
+    rows(sent, "dispatch", "registered", "dispatched", e["registered_at"] + wait * 0.3)
+    rows(sent, "send_back", "dispatched", "registered", e["registered_at"] + wait * 0.6)
     rows(disp, "dispatch", "registered", "dispatched", e["dispatched_at"])
     accepted = e["dispatched_at"] + pd.Timedelta(minutes=10)
     started = disp & (e["state"] != "dispatched")

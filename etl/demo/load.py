@@ -125,7 +125,7 @@ def table_rows(district: DemoDistrict) -> list[tuple[str, pd.DataFrame]]:
         "external_ref", "state", "address", "grid_code", "reporter_name", "reporter_phone",
         "reported_at", "registered_at", "dispatched_at", "handled_at", "verified_at",
         "closed_at", "due_at", "stage_started_at", "warn_at", "department_code",
-        "assigned_staff_id", "closure_kind", "handling_minutes",
+        "assigned_staff_id", "closure_kind", "handling_minutes", "sent_back_count",
         "satisfaction", "returned_count", "extended", "camera_id", "tier"])))
     out.append(("event_history", t["event_history"][
         ["id", "event_id", "at", "action", "from_state", "to_state", "actor_staff_id"]]))

@@ -149,7 +149,8 @@ class EventCountMark(Base):
 # (geodata/queries/kpi_sums.py).
 KPI_MEASURES = ("received", "registered", "rejected", "closed", "closed_on_time", "returned",
                 "extended", "proactive", "inspector_reports", "inspector_valid", "handled",
-                "handling_minutes", "rated", "satisfaction_points", "satisfied")
+                "handling_minutes", "rated", "satisfaction_points", "satisfied", "dispatched",
+                "dispatched_right")
 KIND_MEASURES = ("received", "registered", "closed", "closed_on_time")
 
 

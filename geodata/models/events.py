@@ -76,6 +76,7 @@ class Event(Base):
                         name="satisfaction_range"),
         CheckConstraint("returned_count >= 0", name="returned_count_not_negative"),
         CheckConstraint("handling_minutes >= 0", name="handling_minutes_not_negative"),
+        CheckConstraint("sent_back_count >= 0", name="sent_back_count_not_negative"),
         CheckConstraint("state <> 'closed' OR closed_at IS NOT NULL", name="closed_has_time"),
         # each stage happens no earlier than the one before it
         *[
@@ -147,6 +148,8 @@ class Event(Base):
                          " force at closure.")
     satisfaction: Mapped[int | None] = mapped_column(SmallInteger)
     returned_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
+    # sent back by whoever it was dispatched to (退回重派): the dispatch accuracy's misses
+    sent_back_count: Mapped[int] = mapped_column(SmallInteger, server_default="0")
     extended: Mapped[bool] = mapped_column(server_default=text("false"))
     camera_id: Mapped[int | None] = mapped_column(ForeignKey("camera.id", ondelete="SET NULL"))
     # flagged on arrival: an open case of the same category within 50 m in the last 24 h

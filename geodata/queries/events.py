@@ -289,7 +289,9 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
     sql = _MOVE.format(
         stamp=f", {action.stamps} = :now" if action.stamps else "",
         staff=", assigned_staff_id = :staff_id" if action.needs_staff else "",
-        returned=", returned_count = returned_count + 1" if action.name == "return" else "",
+        returned=(", returned_count = returned_count + 1" if action.name == "return" else
+                  ", sent_back_count = sent_back_count + 1" if action.name == "send_back"
+                  else ""),
         closure=(", closure_kind = :closure, handling_minutes = :handling_minutes"
                  if action.name == "close" else ""),
         merge=", merged_into_id = :into, duplicate_of_id = NULL" if case else "",

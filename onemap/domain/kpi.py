@@ -23,7 +23,8 @@ from datetime import date, timedelta
 # time limit
 KEPT_COUNTS = ("received", "registered", "rejected", "closed", "closed_on_time", "returned",
                "extended", "proactive", "inspector_reports", "inspector_valid", "handled",
-               "handling_minutes", "rated", "satisfaction_points", "satisfied")
+               "handling_minutes", "rated", "satisfaction_points", "satisfied", "dispatched",
+               "dispatched_right")
 LIVE_COUNTS = ("overdue_open",)
 # what the drill-through can list: a count made of cases (not a sum of minutes or points)
 CASE_COUNTS = tuple(c for c in (*KEPT_COUNTS, *LIVE_COUNTS, "due")
@@ -66,6 +67,9 @@ KPIS = {k.key: k for k in (
         higher_is_better=None),
     Kpi("registration_rate", "立案率", "registration rate", "registered", "received", "%",
         "立案率 = 立案数 ÷ 受理数。 Registered cases / cases received.", GB, scale=100),
+    Kpi("dispatch_accuracy", "派遣准确率", "dispatch accuracy", "dispatched_right", "dispatched",
+        "%", "派遣准确率 = 派遣后未被退回重派的案件数 ÷ 派遣案件数。"
+        " Dispatched cases never sent back as not theirs / dispatched cases.", GB, scale=100),
     Kpi("due", "应结案数", "cases due", "due", None, "件",
         "应结案数 = 立案数 − 尚在处置时限内的案件数（已结案的，加上仍未结案但已超过时限的）。"
         " Registered cases minus those still within their time limit: the closed ones plus"

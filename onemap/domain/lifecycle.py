@@ -1,9 +1,10 @@
 """The event loop's states and the actions that move a case between them (no Dash, no SQL).
 
 上报 reported → 立案 registered → 派遣 dispatched → 处置 handling → 反馈 handled → 核查 verified
-→ 结案 closed; a report may be rejected (不予立案), a case in hand shelved (挂账) and resumed, and
-a reported-back case returned to the handler when the check finds it not done; a report of a
-case already open is merged into it (合并) and counts once.
+→ 结案 closed; a report may be rejected (不予立案), a dispatched case sent back by whoever got it
+when it is not theirs (退回重派, to be dispatched again), a case in hand shelved (挂账) and
+resumed, and a reported-back case returned to the handler when the check finds it not done; a
+report of a case already open is merged into it (合并) and counts once.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ ACTIONS = {a.name: a for a in (
     Action("register", "立案", ("reported",), "registered", "registered_at"),
     Action("reject", "不予立案", ("reported",), "rejected", "registered_at"),
     Action("dispatch", "派遣", ("registered",), "dispatched", "dispatched_at", needs_staff=True),
+    # not theirs: the one it was sent to gives it back to be sent again (派遣准确率 counts it)
+    Action("send_back", "退回重派", ("dispatched",), "registered"),
     Action("accept", "接单", ("dispatched",), "handling"),
     Action("suspend", "挂账", ("handling",), "suspended"),
     Action("resume", "恢复处置", ("suspended",), "handling"),

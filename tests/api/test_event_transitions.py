@@ -173,3 +173,21 @@ def test_a_supervision_notice_needs_the_right_a_note_and_a_running_clock(demo_ap
     status, answer = _post(leader, path, body)
     assert status == 409, answer  # finished: nothing left to supervise
     assert _post(leader, "/api/events/999999999/supervision", body)[0] == 404
+
+
+def test_a_case_sent_back_as_not_theirs_is_dispatched_again_and_counted(demo_app_server, case):
+    duty = demo_client(demo_app_server, "duty")
+    path = f"/api/events/{case['id']}/transitions"
+    for body in ({"action": "register"}, {"action": "dispatch", "staff_id": case["staff"]},
+                 {"action": "send_back", "note": "非本部门职责 not ours"}):
+        status, moved = _post(duty, path, body)
+        assert status == 200, moved
+    assert moved["state"] == "registered"
+    assert _post(duty, path, {"action": "accept"})[0] == 409  # nobody has it now
+    status, moved = _post(duty, path, {"action": "dispatch", "staff_id": case["staff"]})
+    assert status == 200 and moved["state"] == "dispatched"
+    with psycopg.connect(case["url"]) as conn:
+        sent_back, measured = conn.execute(
+            "SELECT sent_back_count, (onemap.event_measures(e)).dispatched_right"
+            " FROM onemap.event e WHERE id = %s", (case["id"],)).fetchone()
+    assert sent_back == 1 and measured == 0  # a miss for dispatch accuracy

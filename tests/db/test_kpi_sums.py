@@ -34,19 +34,23 @@ def add_case(conn: Connection, code: str, grid: str | None, *, channel: str = "h
              closed: datetime | None = None, due: datetime | None = None,
              closure_kind: str | None = None, returned: int = 0, extended: bool = False,
              minutes: int | None = None, satisfaction: int | None = None,
-             category: str = "X01", level: int = 4, merged_into: int | None = None) -> int:
+             category: str = "X01", level: int = 4, merged_into: int | None = None,
+             dispatched: datetime | None = None, sent_back: int = 0) -> int:
     where = point(conn, grid, 0.001, 0.001) if grid else (123.41, 41.79)
     return conn.execute(text(
         "INSERT INTO event (code, title, category_code, level, channel, state, reported_at,"
         " registered_at, closed_at, due_at, closure_kind, returned_count, extended,"
-        " handling_minutes, satisfaction, merged_into_id, grid_code, geom)"
+        " handling_minutes, satisfaction, merged_into_id, dispatched_at, sent_back_count,"
+        " grid_code, geom)"
         " VALUES (:code, :code, :category, :level, :channel, :state, :reported, :registered,"
-        " :closed, :due, :kind, :returned, :extended, :minutes, :satisfaction, :into, :grid,"
+        " :closed, :due, :kind, :returned, :extended, :minutes, :satisfaction, :into,"
+        " :dispatched, :sent_back, :grid,"
         " ST_SetSRID(ST_MakePoint(:x, :y), 4326)) RETURNING id"), {
         "code": code, "category": category, "level": level, "channel": channel,
         "state": state, "reported": reported, "registered": registered, "closed": closed,
         "due": due, "kind": closure_kind, "returned": returned, "extended": extended,
         "minutes": minutes, "satisfaction": satisfaction, "into": merged_into, "grid": grid,
+        "dispatched": dispatched, "sent_back": sent_back,
         "x": where[0], "y": where[1]}).scalar_one()
 
 
@@ -63,15 +67,16 @@ def district(conn):
     ids = {
         # closed on time, by an inspector, rated 5, 3 working hours
         "on_time": add_case(conn, "K-ON-TIME", mine, channel="inspector", reported=at(2),
-                            registered=at(2, 10), closed=at(3), closure_kind="normal",
+                            registered=at(2, 10), dispatched=at(2, 11), closed=at(3),
+                            closure_kind="normal",
                             minutes=180, satisfaction=5),
         # closed late, extended, rated 2, 9 working hours
         "late": add_case(conn, "K-LATE", mine, reported=at(4), registered=at(4, 10),
-                         closed=at(9), closure_kind="overdue", extended=True, minutes=540,
+                         dispatched=at(4, 11), closed=at(9), closure_kind="overdue", extended=True, minutes=540,
                          satisfaction=2, category="Y01", level=3),
         # returned once for rework, then closed on time: once in rework, once closed
         "reworked": add_case(conn, "K-REWORK", mine, channel="grid_worker", reported=at(5),
-                             registered=at(5, 10), closed=at(12), closure_kind="normal",
+                             registered=at(5, 10), dispatched=at(5, 11), closed=at(12), closure_kind="normal",
                              returned=1, minutes=300),
         # an inspector's report rejected: received, not registered, not valid
         "rejected": add_case(conn, "K-REJECTED", mine, channel="inspector", state="rejected",
@@ -89,7 +94,12 @@ def district(conn):
                           closed=at(24), closure_kind="normal", minutes=60),
         # in the other street from the start
         "theirs": add_case(conn, "K-THEIRS", theirs, reported=at(7), registered=at(7, 10),
-                           closed=at(8), closure_kind="normal", minutes=120),
+                           dispatched=at(7, 11), closed=at(8), closure_kind="normal",
+                           minutes=120),
+        # sent back as not theirs by the first department, dispatched again, within its limit
+        "sent_back": add_case(conn, "K-SENT-BACK", theirs, state="dispatched", reported=at(15),
+                              registered=at(15, 10), dispatched=at(16), due=at(20, month=4),
+                              sent_back=1),
         # February: outside March
         "february": add_case(conn, "K-FEB", mine, reported=at(27, month=2),
                              registered=at(27, 10, month=2), closed=at(28, month=2),
@@ -109,11 +119,13 @@ def district(conn):
 MINE = {"received": 7, "registered": 5, "rejected": 1, "closed": 3, "closed_on_time": 2,
         "returned": 1, "extended": 1, "proactive": 4, "inspector_reports": 2,
         "inspector_valid": 1, "handled": 3, "handling_minutes": 1020, "rated": 2,
-        "satisfaction_points": 7, "satisfied": 1, "overdue_open": 1}
-THEIRS = {"received": 2, "registered": 2, "rejected": 0, "closed": 2, "closed_on_time": 2,
+        "satisfaction_points": 7, "satisfied": 1, "dispatched": 3, "dispatched_right": 3,
+        "overdue_open": 1}
+THEIRS = {"received": 3, "registered": 3, "rejected": 0, "closed": 2, "closed_on_time": 2,
           "returned": 0, "extended": 0, "proactive": 0, "inspector_reports": 0,
           "inspector_valid": 0, "handled": 2, "handling_minutes": 180, "rated": 0,
-          "satisfaction_points": 0, "satisfied": 0, "overdue_open": 0}
+          "satisfaction_points": 0, "satisfied": 0, "dispatched": 2, "dispatched_right": 1,
+          "overdue_open": 0}
 
 
 def _both(a: dict, b: dict) -> dict:
@@ -147,6 +159,9 @@ def test_the_kpis_of_the_hand_counted_cases(conn, district):
     assert values["inspector_accuracy"] == pytest.approx(50)
     assert values["overdue"] == 1
     assert values["satisfaction_rate"] == pytest.approx(50)
+    assert values["dispatch_accuracy"] == pytest.approx(100)
+    theirs = kpi.values(march(conn, district["theirs"]))
+    assert theirs["dispatch_accuracy"] == pytest.approx(50)  # one of two sent back
 
 
 def test_no_case_due_in_a_period_gives_no_rate(conn, district):
@@ -256,7 +271,7 @@ def test_scopes_see_their_own_sums_and_the_app_writes_none(conn, district):
     with as_app(conn, DISTRICT):
         assert march(conn, DISTRICT) == _both(MINE, THEIRS)
         assert sum(v["received"] for v in kpi_sums.by_kind(conn, MARCH, DISTRICT)["level"]
-                   .values()) == 9
+                   .values()) == MINE["received"] + THEIRS["received"]
 
 
 def test_every_number_lists_exactly_the_cases_it_counts(conn, district):

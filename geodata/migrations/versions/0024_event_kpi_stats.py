@@ -24,7 +24,9 @@ dozen figures, a trend, breakdowns and a map. So:
   log into one row per key now and then (the worker, the demo load). Readers always sum.
 - `event.handling_minutes`: working minutes from registration to closure on the working
   calendar in force at closure (set by the loop when it closes a case; the calendar lives in
-  Python, so existing closed cases are filled in here).
+  Python, so existing closed cases are filled in here); `event.sent_back_count`: how often the
+  case was sent back as not theirs by whoever it was dispatched to (退回重派), what dispatch
+  accuracy counts.
 
 Time-dependent counts (cases past their limit and still open) are not kept: they change with
 the clock, and the open cases are few (the ix_event_open index).
@@ -52,7 +54,8 @@ KIND_LEVELS = "(VALUES (6), (9))"
 # kept by (day, grid); the kinds' table keeps the first four
 MEASURES = ("received", "registered", "rejected", "closed", "closed_on_time", "returned",
             "extended", "proactive", "inspector_reports", "inspector_valid", "handled",
-            "handling_minutes", "rated", "satisfaction_points", "satisfied")
+            "handling_minutes", "rated", "satisfaction_points", "satisfied", "dispatched",
+            "dispatched_right")
 KIND_MEASURES = ("received", "registered", "closed", "closed_on_time")
 
 MEASURE_FUNCTION = f"""
@@ -79,7 +82,10 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     CASE WHEN e.state = 'closed' THEN coalesce(e.handling_minutes, 0) ELSE 0 END,
     (e.state <> 'merged' AND e.satisfaction IS NOT NULL)::int,
     CASE WHEN e.state <> 'merged' THEN coalesce(e.satisfaction, 0) ELSE 0 END,
-    (e.state <> 'merged' AND coalesce(e.satisfaction >= 4, false))::int
+    (e.state <> 'merged' AND coalesce(e.satisfaction >= 4, false))::int,
+    (e.dispatched_at IS NOT NULL AND e.state NOT IN ('rejected', 'merged'))::int,
+    (e.dispatched_at IS NOT NULL AND e.state NOT IN ('rejected', 'merged')
+       AND e.sent_back_count = 0)::int
   )::onemap.event_measure
 $$;
 GRANT EXECUTE ON FUNCTION onemap.event_measures(onemap.event) TO {APP_ROLE};
@@ -95,6 +101,8 @@ ALTER TABLE onemap.event ADD COLUMN handling_minutes integer
   CONSTRAINT ck_event_handling_minutes_not_negative CHECK (handling_minutes >= 0);
 COMMENT ON COLUMN onemap.event.handling_minutes IS
   'Working minutes from registration to closure, on the calendar in force at closure.';
+ALTER TABLE onemap.event ADD COLUMN sent_back_count smallint NOT NULL DEFAULT 0
+  CONSTRAINT ck_event_sent_back_count_not_negative CHECK (sent_back_count >= 0);
 
 CREATE TABLE onemap.event_day_stat (
   day date NOT NULL,
@@ -329,4 +337,5 @@ def downgrade() -> None:
         DROP FUNCTION onemap.event_measures(onemap.event);
         DROP TYPE onemap.event_measure;
         ALTER TABLE onemap.event DROP COLUMN handling_minutes;
+        ALTER TABLE onemap.event DROP COLUMN IF EXISTS sent_back_count;
     """)
