@@ -72,12 +72,12 @@ def district(conn):
                             minutes=180, satisfaction=5),
         # closed late, extended, rated 2, 9 working hours
         "late": add_case(conn, "K-LATE", mine, reported=at(4), registered=at(4, 10),
-                         dispatched=at(4, 11), closed=at(9), closure_kind="overdue", extended=True, minutes=540,
-                         satisfaction=2, category="Y01", level=3),
+                         dispatched=at(4, 11), closed=at(9), closure_kind="overdue",
+                         extended=True, minutes=540, satisfaction=2, category="Y01", level=3),
         # returned once for rework, then closed on time: once in rework, once closed
         "reworked": add_case(conn, "K-REWORK", mine, channel="grid_worker", reported=at(5),
-                             registered=at(5, 10), dispatched=at(5, 11), closed=at(12), closure_kind="normal",
-                             returned=1, minutes=300),
+                             registered=at(5, 10), dispatched=at(5, 11), closed=at(12),
+                             closure_kind="normal", returned=1, minutes=300),
         # an inspector's report rejected: received, not registered, not valid
         "rejected": add_case(conn, "K-REJECTED", mine, channel="inspector", state="rejected",
                              reported=at(6), registered=at(6, 10)),
