@@ -301,7 +301,8 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
         "into": into,
         "late": current["overdue"],  # the stage it leaves ran past its limit
         "closure": lifecycle.closure_kind(current["overdue"] or current["overran"]),
-        "handling_minutes": handling_minutes(current["registered_at"], now), **limits,
+        "handling_minutes": (handling_minutes(current["registered_at"], now)
+                             if action.name == "close" else None), **limits,
     }).mappings().one()
     data = {"staff_id": staff_id} if staff_id is not None else {}
     if case:
