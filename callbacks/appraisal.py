@@ -5,11 +5,10 @@ month and level it is sent."""
 
 from __future__ import annotations
 
-import io
 from datetime import date, datetime, timezone
 
 import pandas as pd
-from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback, dcc
+from dash import ClientsideFunction, Input, Output, State, callback, clientside_callback
 from dash import html
 from dash.exceptions import PreventUpdate
 
@@ -17,8 +16,10 @@ from geodata import appraisal as stored
 from geodata.scope import scoped
 from onemap.domain import appraisal, kpi
 from onemap.domain.roles import Capability
-from onemap.web.auth import audit_request, current_scope, current_user, refused
+from onemap.web.auth import audit_request, current_scope
 from pages.cockpit_ids import ZONE
+
+from .cockpit_common import allowed, xlsx
 
 LIVE = "live"
 SHOWN = ("received", "due", "closure_rate", "on_time_closure_rate", "rework_rate",
@@ -29,11 +30,6 @@ clientside_callback(
     Output("appraisal-url", "data"),
     Input("appraisal-month", "value"), Input("appraisal-level", "value"),
 )
-
-
-def _allowed(capability: Capability = Capability.VIEW_COCKPIT) -> None:
-    if not current_user.is_authenticated or refused(capability):
-        raise PreventUpdate
 
 
 def _month(value) -> date | None:
@@ -88,7 +84,7 @@ def _scheme_line(scheme: appraisal.Scheme, frozen: bool) -> list:
 )
 def show(month_value, level):
     """The ranking, best first; units without a case due are listed last, unranked."""
-    _allowed()
+    allowed()
     rows, scheme, frozen = rows_of(month_value, level)
     components = [key for key, _weight in _by_weight(scheme)]
     shown = [k for k in SHOWN if k not in components]  # the score's parts are shown once
@@ -124,7 +120,7 @@ def show(month_value, level):
 )
 def export(clicks, month_value, level):
     """The ranking as XLSX with Chinese headers; one audit row."""
-    _allowed(Capability.EXPORT)
+    allowed(Capability.EXPORT)
     if not clicks:
         raise PreventUpdate
     rows, scheme, frozen = rows_of(month_value, level)
@@ -137,6 +133,4 @@ def export(clicks, month_value, level):
         audit_request(conn, "export", object_kind="appraisal", object_id=str(month_value),
                       details={"level": level, "rows": len(rows), "format": "xlsx",
                                "scheme": scheme.version, "frozen": frozen})
-    buffer = io.BytesIO()
-    table.to_excel(buffer, index=False, sheet_name=appraisal.LEVELS[level][0])
-    return dcc.send_bytes(buffer.getvalue(), f"onemap-appraisal-{month_value}-{level}.xlsx")
+    return xlsx(table, appraisal.LEVELS[level][0], f"onemap-appraisal-{month_value}-{level}.xlsx")

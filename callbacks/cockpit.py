@@ -9,7 +9,6 @@ scope, so a street leader calling them directly still sees only their street.
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -29,12 +28,12 @@ from onemap.domain.vocab import (
     EVENT_LEVELS,
     EVENT_STATES,
 )
-from onemap.web.auth import audit_request, current_scope, current_user, refused
+from onemap.web.auth import audit_request, current_scope, current_user
 from onemap.web.cockpit_data import read_page
 from pages.cockpit_ids import TILES, ZONE
-from pages.cockpit_url import view_from_url
 
 from . import cockpit_charts as charts
+from .cockpit_common import allowed, screen_scale, view_of, xlsx
 from . import cockpit_supervision as supervise_view
 
 PAGE = 50
@@ -63,22 +62,6 @@ clientside_callback(  # unattended: the next side panel, and every full round th
 )
 
 
-def _allowed(capability: Capability = Capability.VIEW_COCKPIT) -> None:
-    """Refuse (and audit) a role without the capability: the answer is empty (204)."""
-    if not current_user.is_authenticated or refused(capability):
-        raise PreventUpdate
-
-
-def _today():
-    return datetime.now(ZONE).date()
-
-
-def _view(query):
-    """The browser's view, checked part by part."""
-    return view_from_url(query if isinstance(query, dict) else {}, current_scope().code,
-                        _today())
-
-
 def _stepped(view, forward: bool):
     """The first day of the period after (or before) the view's, of the same kind."""
     return view.period.end if forward else kpi.previous(view.period).start
@@ -97,10 +80,10 @@ def _stepped(view, forward: bool):
     State("cockpit-view", "data"),
     prevent_initial_call=True,
 )
-def choose_view(kind, day, start, end, _back, _forward, map_kpi, clicked, _trail, current):
+def chooseview_of(kind, day, start, end, _back, _forward, map_kpi, clicked, _trail, current):
     """The view after a change of period, date, KPI, or a click on a unit or the breadcrumb."""
-    _allowed()
-    view = _view(current)
+    allowed()
+    view = view_of(current)
     query = dict(view.query())
     trigger = ctx.triggered_id
     if trigger == "cockpit-kind":
@@ -123,7 +106,7 @@ def choose_view(kind, day, start, end, _back, _forward, map_kpi, clicked, _trail
         if not ctx.triggered[0]["value"]:
             raise PreventUpdate  # the breadcrumb drawn again, not clicked
         query["unit"] = trigger.get("code")
-    chosen = _view(query)
+    chosen = view_of(query)
     if chosen == view:
         raise PreventUpdate  # e.g. the date box set to the date it already shows
     custom = chosen.period.kind == "custom"
@@ -187,8 +170,8 @@ def _trail(trail: list[tuple[str, str]], unit: str) -> list:
 )
 def refresh(query, _tick, _live, screen):
     """Every number, chart and the map of the view, read afresh."""
-    _allowed()
-    view = _view(query)
+    allowed()
+    view = view_of(query)
     now = datetime.now(timezone.utc)
     scope = current_scope()
     with scoped(scope) as conn:
@@ -205,7 +188,7 @@ def refresh(query, _tick, _live, screen):
               "level": {str(level): f"{level}级 {zh}" for level, (zh, _en) in
                         EVENT_LEVELS.items()}}
     # the figures' text grows with the screen, as the page's does (2× on a 4K wall)
-    scale = min(max(screen / 1920, 1.0), 2.5) if isinstance(screen, int | float) else 1.0
+    scale = screen_scale(screen)
     kinds = [charts.breakdown(dimension, data.kinds[dimension], labels[dimension], scale)
              for dimension in ("channel", "category", "level")]
     viewport = {"bounds": bounds, "transition": "flyToBounds"} if bounds else no_update
@@ -294,7 +277,7 @@ def _table(rows: list[dict]) -> html.Table:
 def choose_drill(_tiles, _counts, _cells, _back, _forward, _close, state):
     """Which list is open: a tile opens its numerator's cases; a count button switches to the
     denominator's; the pager steps."""
-    _allowed()
+    allowed()
     if not ctx.triggered or not ctx.triggered[0]["value"]:
         raise PreventUpdate  # a tile drawn again, not clicked
     trigger = ctx.triggered_id
@@ -331,11 +314,11 @@ def choose_drill(_tiles, _counts, _cells, _back, _forward, _close, state):
 )
 def drill(state, query):
     """The cases behind the chosen count, one page, newest first."""
-    _allowed()
+    allowed()
     state = _drill_state(state)
     if state is None:
         return True, no_update, no_update, no_update, no_update, no_update
-    view = _view(query)
+    view = view_of(query)
     if "supervision" in state:
         return (*_supervision_list(state, view), not current_user.can(Capability.EXPORT))
     item = kpi.KPIS[state["kpi"]]
@@ -387,11 +370,11 @@ EXPORT_MAX = kpi_cases.PAGE_MAX
 )
 def export(clicks, state, query):
     """The whole list as XLSX with Chinese headers; one audit row names it."""
-    _allowed(Capability.EXPORT)
+    allowed(Capability.EXPORT)
     state = _drill_state(state)
     if not clicks or state is None:
         raise PreventUpdate
-    view = _view(query)
+    view = view_of(query)
     if "supervision" in state:
         return supervise_view.export(state["supervision"], view.unit, EXPORT_MAX), ""
     with scoped(current_scope()) as conn:
@@ -414,8 +397,5 @@ def export(clicks, state, query):
     table["state"] = table["state"].map(lambda s: EVENT_STATES.get(s, (s,))[0])
     table["closure_kind"] = table["closure_kind"].map(
         lambda k: CLOSURE_KINDS.get(k, (k,))[0] if k else "")
-    table = table.rename(columns=HEADERS)
-    buffer = io.BytesIO()
-    table.to_excel(buffer, index=False, sheet_name=kpi.KPIS[state["kpi"]].zh[:31])
     name = f"onemap-{state['kpi']}-{state['count']}-{view.unit}-{view.period.start}.xlsx"
-    return dcc.send_bytes(buffer.getvalue(), name), ""
+    return xlsx(table.rename(columns=HEADERS), kpi.KPIS[state["kpi"]].zh, name), ""

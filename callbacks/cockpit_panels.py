@@ -13,21 +13,14 @@ from dash.exceptions import PreventUpdate
 from geodata.queries import cockpit_panels as panels
 from geodata.queries import cockpit_units
 from geodata.scope import scoped
-from onemap.domain.roles import Capability
 from onemap.domain.vocab import DEVICE_STATUSES, PERSON_TAGS, SENSOR_KINDS
-from onemap.web.auth import current_scope, current_user, refused
-from pages.cockpit_ids import ZONE
-from pages.cockpit_url import view_from_url
+from onemap.web.auth import current_scope
 
 from .cockpit_charts import CLOSED, MUTED, RECEIVED, _layout
+from .cockpit_common import allowed, screen_scale, view_of
 
 OCCUPANCY = {"self_occupied": "自住", "rented": "出租", "vacant": "空置", "commercial": "商用"}
 GRAPH = {"displayModeBar": False, "responsive": True}
-
-
-def _allowed() -> None:
-    if not current_user.is_authenticated or refused(Capability.VIEW_COCKPIT):
-        raise PreventUpdate
 
 
 def pyramid(rows: list[tuple[str, int, int]], now: datetime, scale: float) -> go.Figure:
@@ -132,12 +125,11 @@ def _camera_line(by_status: dict[str, int]) -> html.Div:
 )
 def show(query, _tick, tab, screen):
     """The open tab's figures, read afresh (the other tab is left as it was)."""
-    _allowed()
+    allowed()
     if tab not in ("population", "infrastructure"):
         raise PreventUpdate
-    view = view_from_url(query if isinstance(query, dict) else {}, current_scope().code,
-                         datetime.now(ZONE).date())
-    scale = min(max(screen / 1920, 1.0), 2.5) if isinstance(screen, int | float) else 1.0
+    view = view_of(query)
+    scale = screen_scale(screen)
     now = datetime.now(timezone.utc)
     with scoped(current_scope()) as conn:
         if tab == "population":

@@ -6,11 +6,9 @@ through the same case step as the API's (onemap/web/case_steps.py: history and a
 
 from __future__ import annotations
 
-import io
 from datetime import datetime, timezone
 
 import pandas as pd
-
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -18,20 +16,16 @@ from geodata.queries import supervision
 from geodata.scope import scoped
 from onemap.domain.escalation import TIER_NAMES
 from onemap.domain.roles import Capability
-from onemap.web import case_steps
 from onemap.domain.vocab import EVENT_STATES
-from onemap.web.auth import audit_request, current_scope, current_user, refused
+from onemap.web import case_steps
+from onemap.web.auth import audit_request, current_scope, current_user
 from onemap.web.errors import ApiError
 from pages.cockpit_ids import ZONE
-from pages.cockpit_url import view_from_url
+
+from .cockpit_common import allowed, view_of, xlsx
 
 BY = {"tier": ("按处置层级", "by tier"), "department": ("按处置部门", "by department")}
 MAX_NOTE = 2000
-
-
-def _allowed(capability: Capability = Capability.VIEW_COCKPIT) -> None:
-    if not current_user.is_authenticated or refused(capability):
-        raise PreventUpdate
 
 
 def _cell(by: str, key: str | None, kind: str, count: int) -> html.Td:
@@ -118,11 +112,10 @@ def table(rows: list[dict], now: datetime) -> html.Table:
 )
 def board(query, _tick, _live, tab):
     """The board, read afresh each minute while its tab is open."""
-    _allowed()
+    allowed()
     if tab != "supervision":
         raise PreventUpdate
-    view = view_from_url(query if isinstance(query, dict) else {}, current_scope().code,
-                         datetime.now(ZONE).date())
+    view = view_of(query)
     with scoped(current_scope()) as conn:
         found = supervision.board(conn, view.unit, datetime.now(timezone.utc))
     return board_view(found)
@@ -139,7 +132,7 @@ def board(query, _tick, _live, tab):
 )
 def choose_case(_clicks, _state):
     """A row's 督办 opens the notice form for that case (another list closes it)."""
-    _allowed()
+    allowed()
     trigger = ctx.triggered_id
     if not isinstance(trigger, dict):
         return None, True, "", ""
@@ -162,7 +155,7 @@ def choose_case(_clicks, _state):
 )
 def send(clicks, case, note, state):
     """The notice, through the case step the API uses; the list drawn again to show it."""
-    _allowed(Capability.SUPERVISE)
+    allowed(Capability.SUPERVISE)
     if not clicks or not isinstance(case, int):
         raise PreventUpdate
     note = note.strip() if isinstance(note, str) else ""
@@ -192,6 +185,4 @@ def export(chosen: dict, unit: str, limit: int) -> dict:
     table["state"] = table["state"].map(lambda s: EVENT_STATES.get(s, (s,))[0])
     table["due_at"] = pd.to_datetime(table["due_at"], utc=True).dt.tz_convert(ZONE) \
         .dt.strftime("%Y-%m-%d %H:%M:%S%z")
-    buffer = io.BytesIO()
-    table.rename(columns=HEADERS).to_excel(buffer, index=False, sheet_name="督办")
-    return dcc.send_bytes(buffer.getvalue(), f"onemap-supervision-{unit}.xlsx")
+    return xlsx(table.rename(columns=HEADERS), "督办", f"onemap-supervision-{unit}.xlsx")

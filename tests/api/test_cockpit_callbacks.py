@@ -18,19 +18,11 @@ from sqlalchemy import create_engine
 
 from geodata import users
 from onemap.access.passwords import hash_password
-from tests.support.clients import Client, demo_client, signed_in
-from tests.support.dash_calls import callback_call
+from tests.support.clients import demo_client, signed_in
+from tests.support.dash_calls import callback_call, post_callback
 
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
 STREET_LEADER = ("street-leader", "street-leader-2026")
-
-
-def _post(client: Client, body: dict) -> tuple[int, str]:
-    status, _h, text, _c = client.request("POST", "/_dash-update-component", json_body=body,
-                                          headers=client.same_origin())
-    if text.startswith("{"):
-        text = json.dumps(json.loads(text), ensure_ascii=False)
-    return status, text
 
 
 def _tiles(pattern: str) -> list:
@@ -96,20 +88,20 @@ def test_a_grid_worker_gets_nothing_and_is_audited(demo_app_server, street):
     sql = ("SELECT count(*) FROM onemap.audit_log WHERE username = 'gridworker'"
            " AND action = 'refused' AND object_id = 'view_cockpit'")
     before = _count(street["url"], sql)
-    status, text = _post(worker, refresh(_year(street["district"])))
+    status, text = post_callback(worker, refresh(_year(street["district"])))
     assert status == 204, text
     assert _count(street["url"], sql) == before + 1
 
 
 def test_a_street_leader_forging_the_district_sees_their_street(demo_app_server, street):
     leader = signed_in(demo_app_server, *STREET_LEADER)
-    status, text = _post(leader, refresh(_year(street["district"])))
+    status, text = post_callback(leader, refresh(_year(street["district"])))
     assert status == 200, text
     mine = _count(street["url"], _RECEIVED, street["code"], YEAR, YEAR)
     assert _received(text) == mine < _count(street["url"], _RECEIVED, street["district"],
                                             YEAR, YEAR)
     district = demo_client(demo_app_server, "leader")
-    status, text = _post(district, refresh(_year(street["district"])))
+    status, text = post_callback(district, refresh(_year(street["district"])))
     assert _received(text) == _count(street["url"], _RECEIVED, street["district"], YEAR, YEAR)
 
 
@@ -117,13 +109,13 @@ def test_export_needs_the_export_right_and_is_audited(demo_app_server, street):
     state = {"kpi": "closure_rate", "count": "closed", "page": 0}
     view = {**_year(street["code"]), "period": "month", "date": f"{YEAR}-03-01"}
     duty = demo_client(demo_app_server, "duty")  # sees the cockpit, may not export
-    status, text = _post(duty, export(view, state))
+    status, text = post_callback(duty, export(view, state))
     assert status == 204, text
     sql = ("SELECT count(*) FROM onemap.audit_log WHERE username = 'leader'"
            " AND action = 'export' AND object_kind = 'cockpit_cases'")
     before = _count(street["url"], sql)
     leader = demo_client(demo_app_server, "leader")
-    status, text = _post(leader, export(view, state))
+    status, text = post_callback(leader, export(view, state))
     assert status == 200, text
     download = next(v for k, v in json.loads(text)["response"].items()
                     if "cockpit-download" in k)["data"]
@@ -157,9 +149,11 @@ def test_a_notice_from_the_cockpit_needs_the_supervise_right(demo_app_server, st
     sql = ("SELECT count(*) FROM onemap.event_history WHERE event_id = %s"
            " AND action = 'supervise'")
     before = _count(street["url"], sql, case)
-    status, text = _post(demo_client(demo_app_server, "analyst"), send_notice(case, "督办"))
+    analyst = demo_client(demo_app_server, "analyst")
+    status, text = post_callback(analyst, send_notice(case, "督办"))
     assert status == 204, text
-    status, text = _post(demo_client(demo_app_server, "leader"), send_notice(case, "今日办结"))
+    leader = demo_client(demo_app_server, "leader")
+    status, text = post_callback(leader, send_notice(case, "今日办结"))
     assert status == 200 and "已督办" in text, text
     assert _count(street["url"], sql, case) == before + 1
 
@@ -168,7 +162,7 @@ def test_a_supervision_list_exports_with_chinese_headers(demo_app_server, street
     cell = "tier|grid|overdue"
     state = {"supervision": {"cell": cell}, "page": 0}
     view = _year(street["district"])
-    status, text = _post(demo_client(demo_app_server, "leader"), export(view, state))
+    status, text = post_callback(demo_client(demo_app_server, "leader"), export(view, state))
     assert status == 200, text
     download = next(v for k, v in json.loads(text)["response"].items()
                     if "cockpit-download" in k)["data"]

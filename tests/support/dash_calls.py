@@ -86,3 +86,13 @@ def check_audit_callback_answers_admins_only(target) -> None:
     status, _h, body, _ = admin.request("POST", "/_dash-update-component", json_body=payload,
                                         headers=admin.same_origin())
     assert status == 200 and "login" in json.dumps(json.loads(body))
+
+
+def post_callback(client: Client, body: dict) -> tuple[int, str]:
+    """(status, body) of one callback request as the page posts it; a JSON answer with its
+    Chinese readable (not \\u-escaped), so a test can look for words in it."""
+    status, _h, text, _c = client.request("POST", "/_dash-update-component", json_body=body,
+                                          headers=client.same_origin())
+    if text.startswith("{"):
+        text = json.dumps(json.loads(text), ensure_ascii=False)
+    return status, text
