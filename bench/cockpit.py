@@ -32,11 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geodata import sessions  # noqa: E402
 from geodata.db import database_url, make_engine  # noqa: E402
-from geodata.scope import Scope, app_engine, scoped  # noqa: E402
+from geodata.scope import Scope, app_engine  # noqa: E402
 from geodata.users import by_username  # noqa: E402
 from onemap.domain import kpi  # noqa: E402
 from onemap.domain.roles import ROLE_CAPABILITIES  # noqa: E402
 from onemap.web.cockpit_data import read_page  # noqa: E402
+from lookup_counts import scoped_series  # noqa: E402
 from results import publish  # noqa: E402  (bench/results.py, run as a script)
 from wall_screen import machine, p95, serving  # noqa: E402
 
@@ -91,20 +92,6 @@ def _pandas_cockpit(conn, period: kpi.Period, unit: str, now: datetime) -> dict:
     return out
 
 
-def _timed(scope: Scope, call) -> float:
-    started = time.perf_counter()
-    with scoped(scope) as conn:
-        call(conn)
-    return (time.perf_counter() - started) * 1000
-
-
-def _series(scope: Scope, call, rounds: int) -> dict:
-    for _ in range(2):  # warm the pool, the plans and the cache
-        _timed(scope, call)
-    times = [_timed(scope, call) for _ in range(rounds)]
-    return {"p50": statistics.median(times), "p95": p95(times), "n": len(times)}
-
-
 def _load() -> str:
     with open("/proc/loadavg") as f:
         return f.read().split()[0]
@@ -134,10 +121,10 @@ def measure(rounds: int, slow_rounds: int) -> dict:
     try:
         for what, unit in units.items():
             for name, period in periods.items():
-                fast = _series(scope, lambda c, p=period, u=unit: read_page(
+                fast = scoped_series(scope, lambda c, p=period, u=unit: read_page(
                     c, p, u, leader.scope_code, now), rounds)
-                slow = _series(scope, lambda c, p=period, u=unit: _pandas_cockpit(c, p, u, now),
-                               slow_rounds)
+                slow = scoped_series(
+                    scope, lambda c, p=period, u=unit: _pandas_cockpit(c, p, u, now), slow_rounds)
                 rows.append({"unit": what, "code": unit, "period": name,
                              "label": period.label, "fast": fast, "slow": slow})
                 load.append(_load())

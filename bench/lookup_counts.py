@@ -86,7 +86,9 @@ def _timed(scope: Scope, call) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def _series(scope: Scope, call, rounds: int) -> dict:
+def scoped_series(scope: Scope, call, rounds: int) -> dict:
+    """p50, p95 (ms) and count of `rounds` calls, each one scoped transaction, after three
+    to warm the pool, the plans and the cache (bench/cockpit.py times the same way)."""
     for _ in range(3):  # warm the pool, the plans and the cache
         _timed(scope, call)
     times = [_timed(scope, call) for _ in range(rounds)]
@@ -124,8 +126,8 @@ def measure(rounds: int, slow_rounds: int) -> dict:
             ]
             for name, fast, slow in cases:
                 rows.append({"scope": what, "code": code, "what": name,
-                             "fast": _series(scope, fast, rounds),
-                             "slow": _series(scope, slow, slow_rounds)})
+                             "fast": scoped_series(scope, fast, rounds),
+                             "slow": scoped_series(scope, slow, slow_rounds)})
     finally:
         with owner.begin() as conn:
             for token in tokens.values():
