@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from onemap.domain import kpi
+from pages.lookup_url import unit_in_scope
 
 URL_KEYS = ("period", "date", "start", "end", "unit", "kpi", "rotate")
 DEFAULT_KIND = "month"
@@ -47,13 +48,6 @@ def _day(value) -> date | None:
         return None
 
 
-def _unit(value, scope_code: str) -> str:
-    if (isinstance(value, str) and value.isdigit() and len(value) in (6, 9, 12, 15)
-            and value.startswith(scope_code)):
-        return value
-    return scope_code
-
-
 def view_from_url(query: dict, scope_code: str, today: date) -> CockpitView:
     """The view the URL asks for, each part checked; today's month in the user's scope by
     default."""
@@ -76,4 +70,5 @@ def view_from_url(query: dict, scope_code: str, today: date) -> CockpitView:
     seconds = int(rotate) if isinstance(rotate, str) and rotate.isdigit() else None
     if seconds is not None:
         seconds = min(max(seconds, ROTATE_SECONDS[0]), ROTATE_SECONDS[1])
-    return CockpitView(period, anchor, _unit(query.get("unit"), scope_code), chosen, seconds)
+    unit = unit_in_scope(query.get("unit"), scope_code)
+    return CockpitView(period, anchor, unit, chosen, seconds)
