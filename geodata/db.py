@@ -5,7 +5,7 @@ from __future__ import annotations
 import select
 from functools import lru_cache
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, TextClause, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
 
 from onemap.settings import Settings, get_settings
@@ -13,6 +13,14 @@ from onemap.settings import Settings, get_settings
 from .embedded import EmbeddedPostgres
 
 SCHEMA = "onemap"
+
+
+@lru_cache(maxsize=1024)
+def statement(sql: str) -> TextClause:
+    """`text(sql)`, built once per distinct SQL string: building one parses its bind
+    parameters with a regular expression on every call, a tenth of the app's CPU on a
+    reported case (four statements). Statements are immutable and safe to share."""
+    return text(sql)
 
 
 def embedded_cluster(settings: Settings | None = None) -> EmbeddedPostgres:

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, event
 
 from onemap.settings import THREADS_PER_WORKER, Settings, get_settings
 
-from .db import database_url, embedded_cluster, make_engine
+from .db import database_url, embedded_cluster, make_engine, statement
 
 APP_ROLE = "onemap_app"
 AUTH_ROLE = "onemap_auth"
@@ -107,6 +107,6 @@ def scoped(scope: Scope, engine: Engine | None = None) -> Iterator[Connection]:
     """A connection in a transaction that sees only what the scope's session may see; commits
     at the end. A scope without a live session sees nothing scoped."""
     with (engine or app_engine()).connect() as conn, conn.begin():
-        conn.execute(text("SELECT set_config('onemap.session', :token, true)"),
+        conn.execute(statement("SELECT set_config('onemap.session', :token, true)"),
                      {"token": scope.session or ""})
         yield conn

@@ -18,8 +18,9 @@ import secrets
 from collections.abc import Iterable
 from datetime import timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
+from .db import statement
 from .users import User
 
 # the last-seen stamp moves at most once a minute: a wall polling every 1.5 s must not write
@@ -85,8 +86,8 @@ def open_session(conn: Connection, user: User, *, capabilities: Iterable[str],
                  scope_code: str | None = None, kind: str = "web") -> str:
     """Start a session for `user`; returns the token (the only copy: it goes in the cookie)."""
     token = secrets.token_urlsafe(32)
-    conn.execute(text(_SWEEP))
-    conn.execute(text(_OPEN), {
+    conn.execute(statement(_SWEEP))
+    conn.execute(statement(_OPEN), {
         "hash": token_hash(token), "user_id": user.id,
         "scope": user.scope_code if scope_code is None else scope_code,
         "capabilities": sorted(getattr(c, "value", c) for c in capabilities), "kind": kind,
@@ -102,12 +103,12 @@ def load(conn: Connection, token: str, *, user_agent: str | None, idle: timedelt
     if not token:
         return None
     digest = token_hash(token)
-    row = conn.execute(text(_LOAD), {"hash": digest}).mappings().one_or_none()
+    row = conn.execute(statement(_LOAD), {"hash": digest}).mappings().one_or_none()
     if row is None or not secrets.compare_digest(row["user_agent_hash"] or b"",
                                                  _agent_hash(user_agent)):
         return None
     if row["stale"]:
-        conn.execute(text(_TOUCH), {"hash": digest, "idle": idle.total_seconds()})
+        conn.execute(statement(_TOUCH), {"hash": digest, "idle": idle.total_seconds()})
     return User(row["id"], row["username"], row["display_name"], row["role_code"],
                 row["scope_code"], row["active"], row["lookup_locked"])
 
@@ -137,11 +138,11 @@ def load_token(conn: Connection, token: str) -> User | None:
     if not token:
         return None
     digest = token_hash(token)
-    row = conn.execute(text(_LOAD_TOKEN), {"hash": digest}).mappings().one_or_none()
+    row = conn.execute(statement(_LOAD_TOKEN), {"hash": digest}).mappings().one_or_none()
     if row is None:
         return None
     if row["stale"]:  # `token list` says when it was last used, to the minute
-        conn.execute(text(_TOUCH_TOKEN), {"hash": digest})
+        conn.execute(statement(_TOUCH_TOKEN), {"hash": digest})
     return User(row["id"], row["username"], row["display_name"], row["role_code"],
                 row["scope_code"], row["active"], row["lookup_locked"])
 
@@ -157,16 +158,16 @@ ORDER BY u.username, s.created_at
 
 def tokens(conn: Connection) -> list[dict]:
     """Every API token there is or was: whose, since when, last used, until when, revoked."""
-    return [dict(row) for row in conn.execute(text(_TOKENS)).mappings()]
+    return [dict(row) for row in conn.execute(statement(_TOKENS)).mappings()]
 
 
 def end_tokens(conn: Connection, user_id: int, reason: str = "revoked") -> int | None:
     """Revoke a user's API tokens; how many were live, None when the user never had one."""
-    had = conn.execute(text("SELECT count(*) FROM onemap.web_session"
+    had = conn.execute(statement("SELECT count(*) FROM onemap.web_session"
                             " WHERE user_id = :u AND kind = 'token'"), {"u": user_id}).scalar()
     if not had:
         return None
-    return conn.execute(text(
+    return conn.execute(statement(
         "UPDATE onemap.web_session SET ended_at = now(), end_reason = :reason"
         " WHERE user_id = :u AND kind = 'token' AND ended_at IS NULL"),
         {"u": user_id, "reason": reason}).rowcount
@@ -174,9 +175,10 @@ def end_tokens(conn: Connection, user_id: int, reason: str = "revoked") -> int |
 
 def end(conn: Connection, token: str, reason: str = "signed out") -> bool:
     """End one session; False when it had ended already."""
-    return conn.execute(text(_END), {"hash": token_hash(token), "reason": reason}).rowcount == 1
+    ended = conn.execute(statement(_END), {"hash": token_hash(token), "reason": reason})
+    return ended.rowcount == 1
 
 
 def end_all(conn: Connection, user_id: int, reason: str = "signed out everywhere") -> int:
     """End every open session of a user; returns how many were open."""
-    return conn.execute(text(_END_ALL), {"user_id": user_id, "reason": reason}).rowcount
+    return conn.execute(statement(_END_ALL), {"user_id": user_id, "reason": reason}).rowcount

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection
 
 from geodata import users
+from geodata.db import statement
 from geodata.queries import assignment, duplicates
 from geodata.working_calendar import working_calendar
 from onemap.domain import lifecycle
@@ -103,19 +104,20 @@ def existing(conn: Connection, channel: str, external_ref: str | None) -> dict |
     intake)."""
     if not external_ref:
         return None
-    row = conn.execute(text(_EXISTING), {"channel": channel, "ref": external_ref}).mappings()
+    row = conn.execute(statement(_EXISTING), {"channel": channel, "ref": external_ref}).mappings()
     found = row.one_or_none()
     return dict(found) if found else None
 
 
 def clock(conn: Connection) -> datetime:
     """The transaction's time: one moment for every stamp and limit of one change."""
-    return conn.execute(text("SELECT now()")).scalar_one()
+    return conn.execute(statement("SELECT now()")).scalar_one()
 
 
 def stage_limit(conn: Connection, stage: str, category: str) -> TimeLimit | None:
     """The limit of `stage` for a case of `category` (None when the district set none)."""
-    row = conn.execute(text(_STAGE_LIMIT), {"stage": stage, "category": category}).one_or_none()
+    row = conn.execute(statement(_STAGE_LIMIT),
+                       {"stage": stage, "category": category}).one_or_none()
     return TimeLimit(float(row.amount), row.unit) if row else None
 
 
@@ -150,7 +152,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     # check's time range on the index only for a plain now() or a value, not for a choice)
     sql = _ARRIVAL.format(now="CAST(:now AS timestamptz)" if now else "now()",
                           grid=assignment.GRID_OF_POINT, duplicate=duplicates.NEAREST_OPEN)
-    arrival = conn.execute(text(sql), {
+    arrival = conn.execute(statement(sql), {
         "lon": report.lon, "lat": report.lat, "now": now, "category": report.category_code,
         "channel": report.channel, "ref": report.external_ref,
         "snap": GRID_SNAP_METRES, **duplicates.WINDOW,
@@ -168,7 +170,7 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     if arrival["limit_amount"] is not None:
         limit = TimeLimit(float(arrival["limit_amount"]), arrival["limit_unit"])
         due, warn = limit_times(limit, level, now)
-    row = conn.execute(text(_INSERT), {
+    row = conn.execute(statement(_INSERT), {
         "title": report.title, "description": report.description,
         "category": report.category_code, "level": level, "now": now, "due": due,
         "warn": warn, "tier": tier, "duplicate_of": arrival["duplicate_of"],
@@ -180,9 +182,9 @@ def register(conn: Connection, report: EventReport, user_id: int | None,
     }).mappings().one()
     history = {"event_id": row["id"], "user_id": user_id, "note": f"channel {report.channel}"}
     if audit is None:
-        conn.execute(text(_HISTORY), history)
+        conn.execute(statement(_HISTORY), history)
     else:
-        conn.execute(text(_HISTORY_AND_AUDIT), {
+        conn.execute(statement(_HISTORY_AND_AUDIT), {
             **history, **audit, "audit_kind": "event", "audit_oid": str(row["id"])})
     return dict(row), True
 
@@ -259,7 +261,7 @@ def _limits_after(conn: Connection, current: dict, action: lifecycle.Action,
 
 
 def _locked(conn: Connection, event_id: int, now: datetime) -> dict:
-    current = conn.execute(text(_CURRENT), {"id": event_id, "now": now}).mappings()
+    current = conn.execute(statement(_CURRENT), {"id": event_id, "now": now}).mappings()
     found = current.one_or_none()
     if found is None:
         raise NoSuchEvent(event_id)
@@ -280,7 +282,7 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
     current = _locked(conn, event_id, now)
     action = lifecycle.plan(current["state"], action_name, staff_id, into)
     if action.needs_staff:
-        if conn.execute(text(_STAFF_IN_SCOPE), {"id": staff_id}).scalar() is None:
+        if conn.execute(statement(_STAFF_IN_SCOPE), {"id": staff_id}).scalar() is None:
             raise NoSuchStaff(staff_id)
     case = duplicates.joinable(conn, into, event_id) if action.needs_case else None
     if action.needs_case and case is None:
@@ -296,7 +298,7 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
                  if action.name == "close" else ""),
         merge=", merged_into_id = :into, duplicate_of_id = NULL" if case else "",
     )
-    moved = conn.execute(text(sql), {
+    moved = conn.execute(statement(sql), {
         "id": event_id, "to_state": action.to_state, "staff_id": staff_id, "now": now,
         "into": into,
         "late": current["overdue"],  # the stage it leaves ran past its limit
@@ -309,7 +311,7 @@ def transition(conn: Connection, event_id: int, action_name: str, user_id: int |
         data.update(into=case["id"], into_code=case["code"])
     if moved["due_at"] != current["due_at"]:
         data["due_at"] = moved["due_at"].isoformat() if moved["due_at"] else None
-    conn.execute(text(_MOVED), {
+    conn.execute(statement(_MOVED), {
         "event_id": event_id, "action": action.name, "from_state": current["state"],
         "to_state": action.to_state, "user_id": user_id, "note": note,
         "data": json.dumps(data) if data else None,
@@ -353,10 +355,10 @@ def extend(conn: Connection, event_id: int, extra: TimeLimit, user_id: int | Non
     due = due_at(calendar, current["due_at"], extra, current["level"])
     warn = due_at(calendar, current["warn_at"], extra, current["level"]) if current[
         "warn_at"] else None
-    moved = conn.execute(text(_EXTEND), {"id": event_id, "due": due, "warn": warn, "now": now,
+    moved = conn.execute(statement(_EXTEND), {"id": event_id, "due": due, "warn": warn, "now": now,
                                          "urgency": _urgency(now, warn, due)}).mappings()
     moved = dict(moved.one())
-    conn.execute(text(_MOVED), {
+    conn.execute(statement(_MOVED), {
         "event_id": event_id, "action": "extend", "from_state": current["state"],
         "to_state": current["state"], "user_id": user_id, "note": note,
         "data": json.dumps({"amount": extra.amount, "unit": extra.unit,
