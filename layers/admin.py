@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
-from .base import Layer
+from .base import Field, Layer, Source
 
 DISTRICT = Layer("district", "区界", "District", "district", ("code", "name"),
                  style={"color": "#f5c542", "weight": 4, "fill": False})
@@ -39,3 +39,21 @@ def boundary_geojson(conn: Connection, layer: Layer, tolerance_m: float = 5.0) -
         raise ValueError(f"{layer.name} is not a boundary layer")
     sql = text(_GEOJSON.format(table=layer.table))
     return conn.execute(sql, {"tolerance_m": tolerance_m}).scalar_one()
+
+def _boundary(name: str, table: str, title_zh: str, title_en: str, parent: str | None) -> Source:
+    parent_column = f"{parent}_code" if parent else "NULL::varchar"
+    return Source(
+        name, title_zh, title_en,
+        f"SELECT code, name, {parent_column} AS parent_code,"
+        f" round(CAST(ST_Area(geom::geography) / 1e6 AS numeric), 3)::float8 AS area_km2,"
+        f" code AS unit_code, ST_Multi(geom) AS geom FROM onemap.{table}",
+        (Field("code", "编码", "code"), Field("name", "名称", "name"),
+         Field("parent_code", "上级编码", "parent code"),
+         Field("area_km2", "面积(平方公里)", "area (km²)", "float")),
+        "MultiPolygon", id_field="code", boundary=True)
+
+
+DISTRICT_SOURCE = _boundary("district", "district", "区界", "District", None)
+STREET_SOURCE = _boundary("street", "street", "街道", "Streets", "district")
+COMMUNITY_SOURCE = _boundary("community", "community", "社区", "Communities", "street")
+GRID_SOURCE = _boundary("grid", "grid", "网格", "Grids", "community")

@@ -118,3 +118,81 @@ class Layer:
     def query_options(self) -> tuple[Option, ...]:
         """The options that are parameters of `features_sql`."""
         return tuple(option for option in self.options if not option.restyle)
+
+
+# What a personal field is masked with (onemap.domain.masking), by the kind of value it holds
+MASKS = ("name", "phone", "id_number", "passport")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One column a layer's source gives out: its name in SQL and in files (ASCII), its titles,
+    its kind, and for a personal field the mask it wears (`mask`, one of MASKS): such a field
+    leaves the server only masked, and only for roles that may look people up."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    kind: str = "text"  # text | int | float | bool | time (timestamptz)
+    mask: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("text", "int", "float", "bool", "time"):
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}")
+        if self.mask is not None and self.mask not in MASKS:
+            raise ValueError(f"{self.name}: mask must be one of {', '.join(MASKS)}")
+
+    @property
+    def personal(self) -> bool:
+        return self.mask is not None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a layer's rows come from, whole (exports, the OGC API, tiles), apart from the
+    viewport rules of the map (`Layer.features_sql`).
+
+    `select` is a SELECT whose columns are every field's `name`, `unit_code` (the
+    administrative code the unit filter matches: a grid's or a boundary's own code) and
+    `geom` (WGS84); `time_field` names the field a time range filters on. Row-level security
+    scopes it (geodata/scope.py): it never filters by scope itself. A `boundary` source also
+    matches the units above the filter's unit (a grid worker's export of streets holds their
+    street). `capability` is what a role needs beyond `export` to take the layer out at all.
+    An `aggregate` source (the heatmap grid) filters the rows of `select` and gives out what
+    `aggregate` makes of them, a SELECT over the CTE `filtered`; its time field is a column
+    of `select`, and its fields are the aggregate's.
+    """
+
+    name: str
+    title_zh: str
+    title_en: str
+    select: str
+    fields: tuple[Field, ...]
+    geometry: str  # Point | LineString | Polygon | MultiPolygon
+    id_field: str = "id"
+    time_field: str | None = None
+    boundary: bool = False
+    capability: str | None = None
+    aggregate: str | None = None
+
+    def __post_init__(self) -> None:
+        names = [f.name for f in self.fields]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{self.name}: field names repeat")
+        if self.id_field not in names:
+            raise ValueError(f"{self.name}: id field {self.id_field!r} is not a field")
+        if self.time_field is not None and self.aggregate is None and self.time_field not in names:
+            raise ValueError(f"{self.name}: time field {self.time_field!r} is not a field")
+
+    @property
+    def title(self) -> str:
+        """Chinese first, English second."""
+        return f"{self.title_zh} {self.title_en}"
+
+    def field(self, name: str) -> Field:
+        """The field called `name`; KeyError naming the layer's fields otherwise."""
+        for candidate in self.fields:
+            if candidate.name == name:
+                return candidate
+        raise KeyError(f"{self.name} has no field {name!r}; its fields: "
+                       f"{', '.join(f.name for f in self.fields)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from onemap.domain.lifecycle import WITH_STAFF_STATES
 from onemap.domain.vocab import EVENT_LEVELS, EVENT_STATES
 
-from .base import Display, Layer, Option, Palette
+from .base import Display, Field, Layer, Option, Palette, Source
 from .sql import VIEWPORT
 
 _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
@@ -81,3 +81,60 @@ HEATMAP = Layer(
     """,
     display=Display("heat", {"pointToLayer": "heatCell"}),
 )
+
+# a case's reporter is a person: masked, and only for roles that may look people up
+EVENTS_SOURCE = Source(
+    "events", "事件", "Events", """
+    SELECT id, code, title, description, category_code, level, channel, state, address,
+           grid_code, department_code, tier, reporter_name, reporter_phone, reported_at,
+           registered_at, dispatched_at, handled_at, verified_at, closed_at, due_at,
+           onemap.event_is_overdue(state, due_at) AS overdue, closure_kind, satisfaction,
+           returned_count, handling_minutes, grid_code AS unit_code, geom
+      FROM onemap.event""",
+    (Field("id", "ID", "id", "int"), Field("code", "案卷编号", "case number"),
+     Field("title", "标题", "title"), Field("description", "描述", "description"),
+     Field("category_code", "类别", "category"), Field("level", "等级", "level", "int"),
+     Field("channel", "来源", "channel"), Field("state", "状态", "state"),
+     Field("address", "地址", "address"), Field("grid_code", "网格编码", "grid code"),
+     Field("department_code", "处置部门", "department"), Field("tier", "处置层级", "tier"),
+     Field("reporter_name", "上报人", "reporter", mask="name"),
+     Field("reporter_phone", "上报人电话", "reporter phone", mask="phone"),
+     Field("reported_at", "上报时间", "reported at", "time"),
+     Field("registered_at", "立案时间", "registered at", "time"),
+     Field("dispatched_at", "派遣时间", "dispatched at", "time"),
+     Field("handled_at", "处置时间", "handled at", "time"),
+     Field("verified_at", "核查时间", "verified at", "time"),
+     Field("closed_at", "结案时间", "closed at", "time"),
+     Field("due_at", "时限", "due at", "time"), Field("overdue", "超期", "overdue", "bool"),
+     Field("closure_kind", "结案方式", "closure"),
+     Field("satisfaction", "满意度", "satisfaction", "int"),
+     Field("returned_count", "返工次数", "times returned", "int"),
+     Field("handling_minutes", "处置用时(工作分钟)", "handling (working minutes)", "int")),
+    "Point", time_field="reported_at")
+
+# Square cells of HEAT_CELL_M metres on the ground (Web Mercator stretched back by the
+# district's latitude), each with the reports in it: the heatmap as a layer an analyst can
+# style, never a single report's place.
+HEAT_CELL_M = 200
+HEAT_GRID_SOURCE = Source(
+    "heat_grid", "事件热力网格", "Event heat grid",
+    "SELECT reported_at, grid_code AS unit_code, geom FROM onemap.event",
+    (Field("cell", "网格单元", "cell"), Field("reports", "事件数", "reports", "int"),
+     Field("first_at", "最早上报", "first report", "time"),
+     Field("last_at", "最晚上报", "last report", "time")),
+    "Polygon", id_field="cell", time_field="reported_at",
+    aggregate=f"""
+    WITH size AS (
+      SELECT {HEAT_CELL_M} / cos(radians(ST_Y(ST_Centroid(geom)))) AS m
+        FROM onemap.district ORDER BY code LIMIT 1
+    ), cells AS (
+      SELECT floor(ST_X(p) / size.m) AS cx, floor(ST_Y(p) / size.m) AS cy, size.m,
+             count(*) AS reports, min(reported_at) AS first_at, max(reported_at) AS last_at
+        FROM (SELECT reported_at, ST_Transform(geom, 3857) AS p FROM filtered) f, size
+       GROUP BY 1, 2, 3
+    )
+    SELECT concat(cx::bigint, '_', cy::bigint) AS cell, reports::int AS reports, first_at,
+           last_at,
+           ST_Transform(ST_MakeEnvelope(cx * m, cy * m, (cx + 1) * m, (cy + 1) * m, 3857), 4326)
+             AS geom
+      FROM cells""")

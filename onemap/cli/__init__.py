@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from onemap.settings import get_settings
 
 from . import appraisal, db, importing, serve, simulate, tokens, users, worker
+from .export import export
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.command("serve")(serve.serve)
 app.command("worker")(worker.worker)
 app.command("simulate")(simulate.simulate)
 app.command("demo")(demo_command.demo)
+app.command("export")(export)
 
 
 def main() -> None:
