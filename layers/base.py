@@ -147,6 +147,10 @@ class Field:
         return self.mask is not None
 
 
+# the row's id in OneMap ("ID" would clash with KML's own id attribute in readers)
+ONEMAP_ID = Field("id", "系统编号", "OneMap id", "int")
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a layer's rows come from, whole (exports, the OGC API, tiles), apart from the

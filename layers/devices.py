@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onemap.domain.vocab import DEVICE_STATUSES, SENSOR_STATUSES
 
-from .base import Display, Field, Layer, Palette, Source
+from .base import Display, Field, Layer, ONEMAP_ID, Palette, Source
 from .sql import in_viewport
 
 CAMERAS = Layer(
@@ -41,7 +41,7 @@ CAMERAS_SOURCE = Source(
     SELECT id, code, name, owner, kind, heading, fov_deg, range_m, status, grid_code,
            grid_code AS unit_code, geom
       FROM onemap.camera""",
-    (Field("id", "ID", "id", "int"), Field("code", "编码", "code"), Field("name", "名称", "name"),
+    (ONEMAP_ID, Field("code", "编码", "code"), Field("name", "名称", "name"),
      Field("owner", "权属单位", "owner"), Field("kind", "类型", "kind"),
      Field("heading", "朝向(度)", "heading (°)", "int"),
      Field("fov_deg", "视场角(度)", "field of view (°)", "int"),
@@ -55,7 +55,7 @@ SENSORS_SOURCE = Source(
     SELECT id, code, kind, name, unit_of_measure, low_threshold, high_threshold, status,
            last_value, last_reading_at, grid_code, grid_code AS unit_code, geom
       FROM onemap.sensor""",
-    (Field("id", "ID", "id", "int"), Field("code", "编码", "code"), Field("kind", "类型", "kind"),
+    (ONEMAP_ID, Field("code", "编码", "code"), Field("kind", "类型", "kind"),
      Field("name", "名称", "name"), Field("unit_of_measure", "计量单位", "unit of measure"),
      Field("low_threshold", "下限", "low threshold", "float"),
      Field("high_threshold", "上限", "high threshold", "float"),

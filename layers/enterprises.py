@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from onemap.domain.vocab import ENTERPRISE_STATUSES
 
-from .base import Display, Field, Layer, Palette, Source
+from .base import Display, Field, Layer, ONEMAP_ID, Palette, Source
 from .sql import in_viewport
 
 ENTERPRISES = Layer(
@@ -26,7 +26,7 @@ ENTERPRISES_SOURCE = Source(
     SELECT id, credit_code, name, legal_representative, industry, employees, status, address,
            grid_code, grid_code AS unit_code, geom
       FROM onemap.enterprise""",
-    (Field("id", "ID", "id", "int"), Field("credit_code", "统一社会信用代码", "credit code"),
+    (ONEMAP_ID, Field("credit_code", "统一社会信用代码", "credit code"),
      Field("name", "名称", "name"),
      Field("legal_representative", "法定代表人", "legal representative", mask="name"),
      Field("industry", "行业", "industry"), Field("employees", "从业人数", "employees", "int"),

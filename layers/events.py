@@ -5,7 +5,7 @@ from __future__ import annotations
 from onemap.domain.lifecycle import WITH_STAFF_STATES
 from onemap.domain.vocab import EVENT_LEVELS, EVENT_STATES
 
-from .base import Display, Field, Layer, Option, Palette, Source
+from .base import Display, Field, Layer, ONEMAP_ID, Option, Palette, Source
 from .sql import VIEWPORT
 
 _WITH_STAFF = ", ".join(f"'{s}'" for s in WITH_STAFF_STATES)
@@ -91,7 +91,7 @@ EVENTS_SOURCE = Source(
            onemap.event_is_overdue(state, due_at) AS overdue, closure_kind, satisfaction,
            returned_count, handling_minutes, grid_code AS unit_code, geom
       FROM onemap.event""",
-    (Field("id", "ID", "id", "int"), Field("code", "案卷编号", "case number"),
+    (ONEMAP_ID, Field("code", "案卷编号", "case number"),
      Field("title", "标题", "title"), Field("description", "描述", "description"),
      Field("category_code", "类别", "category"), Field("level", "等级", "level", "int"),
      Field("channel", "来源", "channel"), Field("state", "状态", "state"),

@@ -4,7 +4,7 @@ age band instead of the birth date)."""
 
 from __future__ import annotations
 
-from .base import Field, Source
+from .base import Field, ONEMAP_ID, Source
 
 # where people actually live (the register's 'residence' links): one row a person
 PERSONS_SOURCE = Source(
@@ -21,7 +21,7 @@ PERSONS_SOURCE = Source(
       CROSS JOIN LATERAL (SELECT CAST(date_part('year', age(p.birth_date)) AS int) / 10 * 10
                             AS decade) d
      WHERE ph.kind = 'residence'""",
-    (Field("id", "ID", "id", "int"), Field("name", "姓名", "name", mask="name"),
+    (ONEMAP_ID, Field("name", "姓名", "name", mask="name"),
      Field("gender", "性别", "gender"), Field("age_band", "年龄段", "age band"),
      Field("population_type", "人口类型", "population type"),
      Field("id_number", "证件号码", "ID number", mask="id_number"),

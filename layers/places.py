@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Display, Field, Layer, Source
+from .base import Display, Field, Layer, ONEMAP_ID, Source
 from .sql import in_viewport
 
 KEY_PLACES = Layer(
@@ -20,7 +20,7 @@ KEY_PLACES_SOURCE = Source(
     SELECT id, code, name, kind, risk_level, address, contact_name, contact_phone, grid_code,
            grid_code AS unit_code, geom
       FROM onemap.key_place""",
-    (Field("id", "ID", "id", "int"), Field("code", "编码", "code"), Field("name", "名称", "name"),
+    (ONEMAP_ID, Field("code", "编码", "code"), Field("name", "名称", "name"),
      Field("kind", "类别", "kind"), Field("risk_level", "风险等级", "risk level", "int"),
      Field("address", "地址", "address"),
      Field("contact_name", "联系人", "contact", mask="name"),

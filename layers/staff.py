@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from onemap.domain.vocab import STAFF_STATUSES
 
-from .base import Display, Field, Layer, Palette, Source
+from .base import Display, Field, Layer, ONEMAP_ID, Palette, Source
 from .sql import in_viewport
 
 STAFF = Layer(
@@ -27,7 +27,7 @@ STAFF_SOURCE = Source(
     SELECT id, code, name, phone, tier, grid_code, department_code, on_duty, status,
            last_seen_at, grid_code AS unit_code, last_position AS geom
       FROM onemap.staff""",
-    (Field("id", "ID", "id", "int"), Field("code", "工号", "staff code"),
+    (ONEMAP_ID, Field("code", "工号", "staff code"),
      Field("name", "姓名", "name", mask="name"), Field("phone", "电话", "phone", mask="phone"),
      Field("tier", "层级", "tier"), Field("grid_code", "网格编码", "grid code"),
      Field("department_code", "部门", "department"), Field("on_duty", "在岗", "on duty", "bool"),
