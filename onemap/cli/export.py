@@ -125,6 +125,7 @@ def export(
              "right" + (" and the right to look people up" if SOURCES[layer].capability else ""))
     finally:
         engine.dispose()
-    typer.echo(f"{result.rows:,} row{'' if result.rows == 1 else 's'} of {layer} -> {result.path} ({result.bytes:,} bytes, "
+    rows = f"{result.rows:,} row{'' if result.rows == 1 else 's'}"
+    typer.echo(f"{rows} of {layer} -> {result.path} ({result.bytes:,} bytes, "
                f"{result.crs.crs.name}; personal fields {result.personal})")
 
