@@ -162,6 +162,9 @@ class Source:
     scopes it (geodata/scope.py): it never filters by scope itself. A `boundary` source also
     matches the units above the filter's unit (a grid worker's export of streets holds their
     street). `capability` is what a role needs beyond `export` to take the layer out at all.
+    `spatial` = (table, column): the rows' geometry is that table's (onemap.viewport_ids knows
+    it) and `column` of `select` holds its id, so a bounding box finds them through the GiST
+    index despite row-level security (layers/sql.py says why); without it a box is a plain &&.
     An `aggregate` source (the heatmap grid) filters the rows of `select` and gives out what
     `aggregate` makes of them, a SELECT over the CTE `filtered`; its time field is a column
     of `select`, and its fields are the aggregate's.
@@ -178,6 +181,7 @@ class Source:
     boundary: bool = False
     capability: str | None = None
     aggregate: str | None = None
+    spatial: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]

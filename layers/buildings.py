@@ -57,12 +57,12 @@ BUILDINGS_SOURCE = Source(
      Field("commercial", "商用", "commercial", "int"),
      Field("residents", "实住人口", "residents", "int"),
      Field("key_group", "重点人群", "key-group residents", "int")),
-    "MultiPolygon")
+    "MultiPolygon", spatial=("building", "id"))
 
 # a room has no outline of its own: it stands at its building's point
 ROOMS_SOURCE = Source(
     "rooms", "房屋", "Rooms", """
-    SELECT h.id, b.code AS building_code, b.address, u.number AS unit_number,
+    SELECT h.id, b.id AS building_id, b.code AS building_code, b.address, u.number AS unit_number,
            f.number AS floor_number, h.room_number, CAST(h.area_m2 AS float8) AS area_m2,
            h.occupancy, b.grid_code, b.grid_code AS unit_code,
            ST_PointOnSurface(b.geom) AS geom
@@ -75,4 +75,4 @@ ROOMS_SOURCE = Source(
      Field("unit_number", "单元", "unit", "int"), Field("floor_number", "楼层", "floor", "int"),
      Field("room_number", "房号", "room"), Field("area_m2", "面积(平方米)", "area (m²)", "float"),
      Field("occupancy", "居住状态", "occupancy"), Field("grid_code", "网格编码", "grid code")),
-    "Point")
+    "Point", spatial=("building", "building_id"))

@@ -47,7 +47,7 @@ CAMERAS_SOURCE = Source(
      Field("fov_deg", "视场角(度)", "field of view (°)", "int"),
      Field("range_m", "可视距离(米)", "range (m)", "int"), Field("status", "状态", "status"),
      Field("grid_code", "网格编码", "grid code")),
-    "Point")
+    "Point", spatial=("camera", "id"))
 
 # the sensor's person (a smoke detector in an elderly resident's home) stays out
 SENSORS_SOURCE = Source(
@@ -62,4 +62,4 @@ SENSORS_SOURCE = Source(
      Field("status", "状态", "status"), Field("last_value", "最新读数", "last value", "float"),
      Field("last_reading_at", "最新读数时间", "last reading at", "time"),
      Field("grid_code", "网格编码", "grid code")),
-    "Point", time_field="last_reading_at")
+    "Point", time_field="last_reading_at", spatial=("sensor", "id"))

@@ -32,4 +32,4 @@ ENTERPRISES_SOURCE = Source(
      Field("industry", "行业", "industry"), Field("employees", "从业人数", "employees", "int"),
      Field("status", "状态", "status"), Field("address", "地址", "address"),
      Field("grid_code", "网格编码", "grid code")),
-    "Point")
+    "Point", spatial=("enterprise", "id"))

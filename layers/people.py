@@ -12,7 +12,8 @@ PERSONS_SOURCE = Source(
     SELECT p.id, p.name, p.gender,
            concat(d.decade, '-', d.decade + 9) AS age_band,
            p.population_type, p.id_number, p.phone, ph.relation, h.room_number,
-           b.code AS building_code, b.address, b.grid_code, b.grid_code AS unit_code,
+           b.id AS building_id, b.code AS building_code, b.address, b.grid_code,
+           b.grid_code AS unit_code,
            ST_PointOnSurface(b.geom) AS geom
       FROM onemap.person_household ph
       JOIN onemap.person p ON p.id = ph.person_id
@@ -29,4 +30,4 @@ PERSONS_SOURCE = Source(
      Field("relation", "与户主关系", "relation to householder"),
      Field("room_number", "房号", "room"), Field("building_code", "楼栋编码", "building code"),
      Field("address", "地址", "address"), Field("grid_code", "网格编码", "grid code")),
-    "Point", capability="lookup_person")
+    "Point", capability="lookup_person", spatial=("building", "building_id"))

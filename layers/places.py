@@ -26,4 +26,4 @@ KEY_PLACES_SOURCE = Source(
      Field("contact_name", "联系人", "contact", mask="name"),
      Field("contact_phone", "联系电话", "contact phone", mask="phone"),
      Field("grid_code", "网格编码", "grid code")),
-    "Point")
+    "Point", spatial=("key_place", "id"))

@@ -33,4 +33,4 @@ STAFF_SOURCE = Source(
      Field("department_code", "部门", "department"), Field("on_duty", "在岗", "on duty", "bool"),
      Field("status", "状态", "status"),
      Field("last_seen_at", "最后定位时间", "last seen at", "time")),
-    "Point", time_field="last_seen_at")
+    "Point", time_field="last_seen_at", spatial=("staff", "id"))

@@ -53,6 +53,10 @@ def _conditions(source: Source, filters: Filters) -> tuple[list[str], dict]:
                      + (" OR starts_with(:unit, r.unit_code))" if source.boundary else ")"))
         params["unit"] = filters.unit
     if filters.bbox:
+        if source.spatial:
+            table, column = source.spatial
+            where.append(f"r.{column} = ANY (ARRAY(SELECT onemap.viewport_ids('{table}', :west,"
+                         " :south, :east, :north)))")
         where.append("r.geom && ST_MakeEnvelope(:west, :south, :east, :north, 4326)")
         params.update(zip(("west", "south", "east", "north"), filters.bbox))
     if filters.polygon:

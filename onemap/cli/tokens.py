@@ -25,30 +25,45 @@ NO_PASSWORD = "!token"
 
 @app.command()
 def add(
-    name: str = typer.Argument(..., help="The system that holds it, e.g. hotline-12345."),
-    role: str = typer.Option(..., help="duty_officer, leader, analyst, grid_worker or admin."),
-    scope: str = typer.Option(..., help="Code of the district, street, community or grid it "
-                              "acts in."),
+    name: str = typer.Argument(..., help="The system that holds it, e.g. hotline-12345; or an "
+                               "existing user's name for their personal token (QGIS, GDAL)."),
+    role: str = typer.Option(None, help="duty_officer, leader, analyst, grid_worker or admin "
+                             "(a new system user; leave out for a personal token)."),
+    scope: str = typer.Option(None, help="Code of the district, street, community or grid it "
+                              "acts in (a new system user; leave out for a personal token)."),
     expires: int = typer.Option(365, min=1, help="Days until it expires."),
 ) -> None:
-    """Add a token (printed once: only its hash is kept)."""
-    if role not in ROLE_CAPABILITIES:
+    """Add a token (printed once: only its hash is kept): for a new system user of ROLE in
+    SCOPE, or, without them, a personal token of the existing user NAME, with their role and
+    scope, for desktop clients (HTTP Basic: NAME and the token)."""
+    if (role is None) != (scope is None):
+        fail("give both --role and --scope for a system, or neither for a personal token")
+    if role is not None and role not in ROLE_CAPABILITIES:
         fail(f"unknown role {role!r}: choose one of {', '.join(ROLE_CAPABILITIES)}")
     engine = open_engine()
     try:
         with engine.begin() as conn:
-            users.add(conn, username=name, display_name=name, password_hash=NO_PASSWORD,
-                      role=role, scope_code=scope)
-            user = users.by_username(conn, name)
-            token = sessions.open_token(conn, user, capabilities=ROLE_CAPABILITIES[role],
+            if role is None:
+                user = users.by_username(conn, name)
+                if user is None or not user.active:
+                    fail(f"no active user {name!r}: a system's token needs --role and --scope")
+            else:
+                users.add(conn, username=name, display_name=name, password_hash=NO_PASSWORD,
+                          role=role, scope_code=scope)
+                user = users.by_username(conn, name)
+            token = sessions.open_token(conn, user, capabilities=ROLE_CAPABILITIES[user.role],
                                         lifetime=timedelta(days=expires))
-            audit_change(conn, "token_add", name, role=role, scope=scope, days=expires)
+            audit_change(conn, "token_add", name, role=user.role, scope=user.scope_code,
+                         days=expires, personal=role is None)
     except DBAPIError as exc:
         fail(refusal(exc, name))
     finally:
         engine.dispose()
-    typer.echo(f"token {name} ({ROLE_NAMES[role][0]} {role}) scoped to {scope}, "
-               f"for {expires} days; send it as 'Authorization: Bearer <token>':")
+    kind = "personal token of" if role is None else "token"
+    typer.echo(f"{kind} {name} ({ROLE_NAMES[user.role][0]} {user.role}) scoped to "
+               f"{user.scope_code}, for {expires} days; send it as 'Authorization: Bearer "
+               f"<token>'" + (f", or as the password of user {name} (HTTP Basic) from QGIS"
+                              if role is None else "") + ":")
     typer.echo(token)
 
 

@@ -29,7 +29,7 @@ from onemap.domain.roles import ROLE_CAPABILITIES, Capability, can
 from onemap.settings import get_settings
 
 from . import login_page
-from .errors import NotPermitted, NotSignedIn
+from .errors import NeedsCredentials, NotPermitted, NotSignedIn
 
 # Reachable without a session: the sign-in page, the health check and static CSS/JS, and
 # Open311's catalogue (GeoReport v2 lists services to anyone; no personal data in it).
@@ -37,6 +37,9 @@ PUBLIC_PATHS = ("/login", "/healthz")
 PUBLIC_PREFIXES = ("/assets/", "/open311/v2/services", "/open311/v2/discovery")
 # Open311 (onemap/web/open311.py): an API token alone authenticates there, never a cookie
 OPEN311 = "/open311/"
+# What desktop GIS clients read (the OGC API, vector tiles): a browser's session, or HTTP Basic
+# with a user name and that user's personal token (QGIS's and GDAL's USERPWD), or Bearer
+DESKTOP = ("/ogc/", "/tiles/")
 
 # counted in PostgreSQL: a limit holds however many workers and servers share the database
 limiter = Limiter(key_func=get_remote_address, storage_uri="onemap-postgresql://",
@@ -146,6 +149,14 @@ def bearer_token() -> str | None:
     return token.strip() or None
 
 
+def basic_credentials() -> tuple[str, str] | None:
+    """(user name, token) of `Authorization: Basic …`, or None."""
+    auth = request.authorization
+    if auth is None or auth.type != "basic" or not auth.username or not auth.password:
+        return None
+    return auth.username, auth.password
+
+
 def open311_key() -> str | None:
     """An Open311 client's token: Authorization: Bearer, else the `api_key` GeoReport v2 sends
     in the query string or the form. The body is read into the request's cache first (at most
@@ -182,7 +193,8 @@ def init_auth(server: Flask) -> None:
     @manager.user_loader
     def load_user(token: str):
         # a machine client: its token alone speaks for it
-        if bearer_token() is not None or request.path.startswith(OPEN311):
+        if (bearer_token() is not None or request.path.startswith(OPEN311)
+                or (request.path.startswith(DESKTOP) and basic_credentials() is not None)):
             return None
         with auth_engine().begin() as conn:
             user = sessions.load(conn, token, user_agent=request.headers.get("User-Agent"),
@@ -191,16 +203,26 @@ def init_auth(server: Flask) -> None:
 
     @manager.request_loader
     def load_token_user(_request):
-        """An API token (Authorization: Bearer …, or Open311's api_key) opens /api/ and
-        /open311/ and nothing else: no page, no Dash callback."""
-        token = open311_key() if request.path.startswith(OPEN311) else bearer_token()
-        if token is None or not request.path.startswith(("/api/", OPEN311)):
+        """An API token (Authorization: Bearer …, Open311's api_key, or as the password of
+        HTTP Basic beside its user's name for the OGC API and tiles) opens /api/, /open311/,
+        /ogc/ and /tiles/ and nothing else: no page, no Dash callback."""
+        username = None
+        if request.path.startswith(OPEN311):
+            token = open311_key()
+        elif request.path.startswith(DESKTOP) and basic_credentials() is not None:
+            username, token = basic_credentials()
+        else:
+            token = bearer_token()
+        if token is None or not request.path.startswith(("/api/", OPEN311, *DESKTOP)):
             return None
         # one statement (two when the token's last use is stale): no BEGIN and COMMIT round
         # trips on every machine call
         with auth_engine().connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             user = sessions.load_token(conn, token)
-        return SessionUser(user, token) if user else None
+        if user is None or (username is not None
+                            and username.strip().lower() != user.username.lower()):
+            return None  # Basic's name must be the token's user
+        return SessionUser(user, token)
 
     @server.before_request
     def require_login():
@@ -209,6 +231,8 @@ def init_auth(server: Flask) -> None:
             return None
         if current_user.is_authenticated:
             return None
+        if path.startswith(DESKTOP):
+            raise NeedsCredentials()
         if path.startswith(("/_dash-", "/api/", OPEN311)) or request.method != "GET":
             raise NotSignedIn()
         # the query string too: a wall display's saved view (/wall?layers=…&z=…) survives

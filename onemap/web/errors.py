@@ -28,6 +28,7 @@ class ApiError(Exception):
         self.zh = zh if zh is not None else type(self).zh
         self.en = en if en is not None else type(self).en
         self.details = details
+        self.headers: dict[str, str] = {}
         super().__init__(self.message)
 
     @property
@@ -52,6 +53,15 @@ class InvalidRequest(_KnownStatus):
 
 class NotSignedIn(_KnownStatus):
     status, zh, en = 401, "未登录", "not signed in"
+
+
+class NeedsCredentials(NotSignedIn):
+    """401 for a desktop GIS client (QGIS, GDAL): it asks its user for a name and token when the
+    answer says how (WWW-Authenticate), where a browser would be sent to the sign-in page."""
+
+    def __init__(self, zh: str | None = None, en: str | None = None, **details) -> None:
+        super().__init__(zh, en, **details)
+        self.headers = {"WWW-Authenticate": 'Basic realm="OneMap", charset="UTF-8"'}
 
 
 class NotPermitted(_KnownStatus):
@@ -86,4 +96,4 @@ def init_errors(server: Flask) -> None:
 
     @server.errorhandler(ApiError)
     def answer(error: ApiError):
-        return jsonify(error.body()), error.status
+        return jsonify(error.body()), error.status, error.headers
