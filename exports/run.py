@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from geodata import users
-from geodata.queries.exports import Filters, read_rows
+from layers.rows import Filters, read_rows
 from geodata.scope import Scope, scoped
 from layers.base import Source
 from layers.registry import SOURCES
@@ -112,7 +112,7 @@ def export_layer(scope: Scope, role: str, request: ExportRequest, out: Path, *,
                  via: str = "page") -> ExportResult:
     """Write `request`'s layer to `out` (a file, or a folder to name it in: file_name) as
     `scope`'s session sees it, audited as that session.
-    ExportRefused when the role may not; BadExport, BadFilter (geodata.queries.exports),
+    ExportRefused when the role may not; BadExport, BadFilter (layers.rows),
     UnknownCrs or FormatRefused (with what to choose instead) for a request that cannot be."""
     source = _check(request)
     if not may_export(role, source):

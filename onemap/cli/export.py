@@ -20,7 +20,7 @@ from exports.crs import UnknownCrs
 from exports.formats import FORMATS, FormatRefused
 from exports.run import CHINA, BadExport, ExportRefused, ExportRequest, export_layer
 from geodata import sessions, users
-from geodata.queries.exports import BadFilter, Filters
+from layers.rows import BadFilter, Filters
 from geodata.scope import Scope
 from layers.registry import SOURCES
 from onemap.domain.roles import ROLE_CAPABILITIES

@@ -12,7 +12,7 @@ from sqlalchemy import text
 
 from exports import formats
 from exports.run import ExportRefused, ExportRequest
-from geodata.queries.exports import BadFilter, Filters
+from layers.rows import BadFilter, Filters
 
 
 def _audit(owner, username: str, action: str) -> list[dict]:

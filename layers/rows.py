@@ -14,7 +14,7 @@ import geopandas as gpd
 from sqlalchemy import Connection
 
 from geodata.db import statement
-from layers.base import Source
+from .base import Source
 
 
 class BadFilter(ValueError):
