@@ -107,3 +107,41 @@ def output_crs(name: str, longitude: float | None = None) -> OutputCrs:
         if GK_FIRST_CODE <= code <= GK_LAST_CODE or GK_ZONED_FIRST <= code <= GK_ZONED_LAST:
             return OutputCrs(key, f"EPSG{code}", CRS.from_epsg(code))
     raise UnknownCrs(f"unknown coordinate system {name!r}: choose one of {', '.join(CHOICES)}")
+
+
+# OGC API – Features, Part 2: coordinate systems by URI. CRS84 is WGS84 in longitude-latitude
+# order; every EPSG system is in its own axis order (EPSG:4326 and 4490 latitude first, the
+# Gauss-Krüger zones northing first).
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+EPSG_URI = "http://www.opengis.net/def/crs/EPSG/0/"
+OGC_EPSG_CODES = (4326, 4490, *range(GK_FIRST_CODE, GK_LAST_CODE + 1),
+                  *range(GK_ZONED_FIRST, GK_ZONED_LAST + 1))
+
+
+def ogc_crs_uris() -> list[str]:
+    """The coordinate systems the OGC API offers, CRS84 (its default) first."""
+    return [CRS84, *(f"{EPSG_URI}{code}" for code in OGC_EPSG_CODES)]
+
+
+def epsg_of_uri(uri: str) -> int:
+    """The EPSG code of an OGC CRS URI (CRS84 is 4326 in longitude-latitude order: see
+    north_first); UnknownCrs for one the API does not offer."""
+    uri = uri.strip().strip("[]")  # a CURIE [EPSG:4490] too
+    if uri in (CRS84, "OGC:CRS84"):
+        return 4326
+    for prefix in (EPSG_URI, "EPSG:"):
+        if uri.startswith(prefix) and uri[len(prefix):].isdigit():
+            code = int(uri[len(prefix):])
+            if code in OGC_EPSG_CODES:
+                return code
+    raise UnknownCrs(f"unsupported crs {uri!r}: one of {', '.join(ogc_crs_uris()[:3])}, "
+                     "… (the collection's `crs` list)")
+
+
+def north_first(uri: str) -> bool:
+    """Whether coordinates in `uri` come latitude or northing first (the EPSG definition's
+    axis order; CRS84 is longitude first by definition)."""
+    if uri.strip() in (CRS84, "OGC:CRS84"):
+        return False
+    axis = CRS.from_epsg(epsg_of_uri(uri)).axis_info[0]
+    return axis.direction.lower() == "north"

@@ -67,7 +67,7 @@ def shapefile_names(fields: list[str]) -> dict[str, str]:
     return names
 
 
-def _as_text_times(frame: pd.DataFrame) -> pd.DataFrame:
+def as_text_times(frame: pd.DataFrame) -> pd.DataFrame:
     """Time columns as ISO 8601 text with the offset: 2026-12-04T09:30:00+08:00."""
     out = frame.copy()
     for column in out.columns:
@@ -108,7 +108,7 @@ def write_kml(frame, source, crs, path, columns):
     if crs.epsg != 4326:
         raise FormatRefused("KML 只用 WGS84 坐标 · KML is WGS84 by its standard: "
                             "choose --crs wgs84, or GeoPackage for other coordinate systems")
-    named = _as_text_times(frame).rename(columns=columns.rename())
+    named = as_text_times(frame).rename(columns=columns.rename())
     names = columns.rename()
     label = next((names[field] for field in ("name", "title", "code") if field in names), None)
     pyogrio.write_dataframe(named, path, driver="KML", layer=source.name,
@@ -116,13 +116,13 @@ def write_kml(frame, source, crs, path, columns):
 
 
 def write_csv(frame, source, crs, path, columns):
-    table = _as_text_times(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    table = as_text_times(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     table["WKT"] = _wkt(frame, crs)
     table.rename(columns=columns.rename()).to_csv(path, index=False, encoding="utf-8-sig")
 
 
 def write_xlsx(frame, source, crs, path, columns):
-    table = _as_text_times(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
+    table = as_text_times(pd.DataFrame(frame.drop(columns=frame.geometry.name)))
     table["WKT"] = _wkt(frame, crs)
     too_long = table["WKT"].str.len() > XLSX_CELL_LIMIT
     if too_long.any():
@@ -144,7 +144,7 @@ def write_xlsx(frame, source, crs, path, columns):
 
 def write_shapefile(frame, source, crs, path, columns):
     short = shapefile_names([field for field, _ in columns.pairs])
-    named = _as_text_times(frame).rename(columns=short)
+    named = as_text_times(frame).rename(columns=short)
     with TemporaryDirectory() as folder:
         base = Path(folder) / source.name
         pyogrio.write_dataframe(named, base.with_suffix(".shp"), driver="ESRI Shapefile",

@@ -91,7 +91,7 @@ def _check(request: ExportRequest) -> Source:
     return source
 
 
-def _prepare(frame, source: Source, role: str) -> tuple[pd.DataFrame, list[str], str]:
+def prepare_rows(frame, source: Source, role: str) -> tuple[pd.DataFrame, list[str], str]:
     """Personal fields masked or dropped, times in China's zone; the fields kept."""
     personal = [f for f in source.fields if f.personal]
     if personal and not can(role, Capability.LOOKUP_PERSON):
@@ -130,7 +130,7 @@ def export_layer(scope: Scope, role: str, request: ExportRequest, out: Path, *,
         frame = read_rows(conn, source, filters)
         longitude = None if frame.empty else float(frame.geometry.union_all().centroid.x)
         crs = output_crs(request.crs, longitude)
-        frame, kept, treatment = _prepare(frame, source, role)
+        frame, kept, treatment = prepare_rows(frame, source, role)
         frame = crs.apply(frame)
         if out.is_dir():
             out = out / file_name(source, request, crs)

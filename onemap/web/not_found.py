@@ -26,7 +26,8 @@ def init_not_found(server: Flask) -> None:
     @server.before_request
     def unknown_api_path():
         rule = request.url_rule
-        if request.path.startswith("/api/") and (rule is None or rule.rule == CATCH_ALL):
+        if (request.path.startswith(("/api/", "/ogc/", "/tiles/"))
+                and (rule is None or rule.rule == CATCH_ALL)):
             raise NotFound()
         return None
 
