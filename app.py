@@ -17,6 +17,7 @@ from onemap.web.cockpit_report import report as cockpit_report
 from onemap.web.openapi import api as openapi_api
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
+from onemap.web.ogc import api as ogc_api
 from onemap.web.open311 import api as open311_api
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
@@ -47,6 +48,7 @@ server.register_blueprint(layers_api)
 server.register_blueprint(staff_api)
 server.register_blueprint(sensors_api)
 server.register_blueprint(open311_api)
+server.register_blueprint(ogc_api)
 server.register_blueprint(lookup_housing_api)
 server.register_blueprint(lookup_search_api)
 server.register_blueprint(lookup_units_api)
