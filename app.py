@@ -22,6 +22,7 @@ from onemap.web.open311 import api as open311_api
 from onemap.web.outage import init_outage
 from onemap.web.request_guard import init_request_guard
 from onemap.web.security import init_security
+from onemap.web.tiles import api as tiles_api
 from pages.shell import permit_pages
 
 app = dash.Dash(
@@ -49,6 +50,7 @@ server.register_blueprint(staff_api)
 server.register_blueprint(sensors_api)
 server.register_blueprint(open311_api)
 server.register_blueprint(ogc_api)
+server.register_blueprint(tiles_api)
 server.register_blueprint(lookup_housing_api)
 server.register_blueprint(lookup_search_api)
 server.register_blueprint(lookup_units_api)

@@ -24,6 +24,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -68,13 +69,29 @@ def shapefile_names(fields: list[str]) -> dict[str, str]:
 
 
 def as_text_times(frame: pd.DataFrame) -> pd.DataFrame:
-    """Time columns as ISO 8601 text with the offset: 2026-12-04T09:30:00+08:00."""
+    """Time columns as ISO 8601 text with the offset: 2026-12-04T09:30:00+08:00.
+
+    Vectorised (numpy's formatting and one offset string per distinct offset): strftime's
+    %z runs in Python for every value, 30 s for the district's 300,000 cases' seven times."""
     out = frame.copy()
     for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            text = out[column].dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-            out[column] = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+        if not isinstance(out[column].dtype, pd.DatetimeTZDtype):
+            continue
+        times = out[column]
+        local = times.dt.tz_localize(None)
+        offset = (local - times.dt.tz_convert("UTC").dt.tz_localize(None)) / pd.Timedelta(
+            minutes=1)
+        wall = pd.Series(np.datetime_as_string(local.to_numpy("datetime64[s]"), unit="s"),
+                         index=out.index)
+        zone = offset.map({m: _offset_text(m) for m in offset.dropna().unique()})
+        out[column] = (wall + zone).where(times.notna(), None)
     return out
+
+
+def _offset_text(minutes: float) -> str:
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(int(minutes)), 60)
+    return f"{sign}{hours:02d}:{rest:02d}"
 
 
 def _wkt(frame: gpd.GeoDataFrame, crs: OutputCrs) -> pd.Series:
