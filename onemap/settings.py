@@ -155,6 +155,16 @@ class Settings(BaseSettings):
         description="Whether `onemap simulate` runs (and `make run` starts it): false on a "
         "database with real cases, which must never get simulated ones.",
     )
+    export_dir: Path = Field(
+        default=PROJECT_ROOT / "var" / "exports",
+        description="Folder the export page's files are written to (one folder per job, "
+        "created if missing); the worker writes there and the server reads from there.",
+    )
+    export_hours: float = Field(
+        default=24.0, gt=0,
+        description="Hours an export page's file stays downloadable; the worker then "
+        "deletes it.",
+    )
     calendar_overrides: Path | None = Field(
         default=None,
         description="CSV of the district's own days off and days on (date,kind,note), winning "

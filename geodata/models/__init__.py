@@ -7,6 +7,7 @@ from .base import SRID, Base
 from .derived import AdminUnitStat, BuildingStat, LiveClock, NamePinyin
 from .devices import Camera, Sensor, SensorAlarm, SensorReading
 from .events import Event, EventCategory, EventHistory, EventStageLimit
+from .exports import ExportJob
 from .housing import Building, Floor, Household, Unit
 from .people import Person, PersonHousehold, PersonSensitiveTag, PersonTag, TagKind
 from .places import Enterprise, KeyPlace
@@ -19,5 +20,5 @@ __all__ = [
     "PersonHousehold",
     "PersonSensitiveTag", "PersonTag", "TagKind", "Enterprise", "KeyPlace", "Department", "Staff",
     "AdminUnitStat", "BuildingStat", "LiveClock", "NamePinyin", "RateCounter", "WebSession",
-    "AppraisalScheme", "AppraisalSnapshot",
+    "AppraisalScheme", "AppraisalSnapshot", "ExportJob",
 ]
