@@ -14,6 +14,7 @@ from onemap.web.api_sensors import api as sensors_api
 from onemap.web.api_staff import api as staff_api
 from onemap.web.auth import init_auth
 from onemap.web.cockpit_report import report as cockpit_report
+from onemap.web.export_files import files as export_files
 from onemap.web.openapi import api as openapi_api
 from onemap.web.errors import init_errors
 from onemap.web.not_found import init_not_found
@@ -56,6 +57,7 @@ server.register_blueprint(lookup_search_api)
 server.register_blueprint(lookup_units_api)
 server.register_blueprint(openapi_api)
 server.register_blueprint(cockpit_report)
+server.register_blueprint(export_files)
 
 # Dash completes its set-up in a before-request hook on the first request, unguarded: two
 # threads' first requests at once raced it ("dictionary changed size during iteration", a 500
