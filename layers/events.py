@@ -110,7 +110,7 @@ EVENTS_SOURCE = Source(
      Field("satisfaction", "满意度", "satisfaction", "int"),
      Field("returned_count", "返工次数", "times returned", "int"),
      Field("handling_minutes", "处置用时(工作分钟)", "handling (working minutes)", "int")),
-    "Point", time_field="reported_at")
+    "Point", time_field="reported_at", spatial=("event", "id"))
 
 # Square cells of HEAT_CELL_M metres on the ground (Web Mercator stretched back by the
 # district's latitude), each with the reports in it: the heatmap as a layer an analyst can

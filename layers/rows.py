@@ -15,6 +15,7 @@ from sqlalchemy import Connection
 
 from geodata.db import statement
 from .base import Source
+from .sql import INDEXED_BBOX_DEG2
 
 
 class BadFilter(ValueError):
@@ -53,7 +54,8 @@ def _conditions(source: Source, filters: Filters) -> tuple[list[str], dict]:
                      + (" OR starts_with(:unit, r.unit_code))" if source.boundary else ")"))
         params["unit"] = filters.unit
     if filters.bbox:
-        if source.spatial:
+        west, south, east, north = filters.bbox
+        if source.spatial and (east - west) * (north - south) <= INDEXED_BBOX_DEG2:
             table, column = source.spatial
             where.append(f"r.{column} = ANY (ARRAY(SELECT onemap.viewport_ids('{table}', :west,"
                          " :south, :east, :north)))")
