@@ -28,9 +28,11 @@ MERCATOR_MAX_LAT = 85.0511287798066
 TIMES_IN = "Asia/Shanghai"  # times go out as text with China's offset, as exports write them
 
 # An aggregate's values come from rows around each of its shapes, not only under them: a heat
-# cell that crosses the tile's edge counts every report in it only if the box reaches past the
-# whole cell. Metres on the ground a tile's box reaches beyond the tile, per aggregate source.
-AGGREGATE_REACH_M = {HEAT_GRID_SOURCE.name: 2 * HEAT_CELL_M}
+# cell that crosses the edge of the tile's buffer counts every report in it only if the box
+# reaches past the whole cell. Metres on the ground a tile's box reaches beyond its buffer, per
+# aggregate source (a cell and a half: the cells are sized at the district's latitude, the
+# reach at the tile's).
+AGGREGATE_REACH_M = {HEAT_GRID_SOURCE.name: 1.5 * HEAT_CELL_M}
 
 
 def tiled(source: Source) -> bool:
@@ -58,7 +60,7 @@ def _lat(y_m: float) -> float:
 
 def tile_bbox(source: Source, z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(west, south, east, north) in WGS84 of the tile with its buffer, and for an aggregate
-    source the reach its shapes need (AGGREGATE_REACH_M)."""
+    source the reach of its shapes beyond that (AGGREGATE_REACH_M)."""
     size = 2 * WEB_MERCATOR_HALF_M / 2 ** z
     west, north = -WEB_MERCATOR_HALF_M + x * size, WEB_MERCATOR_HALF_M - y * size
     margin = size * BUFFER / EXTENT
@@ -68,7 +70,7 @@ def tile_bbox(source: Source, z: int, x: int, y: int) -> tuple[float, float, flo
                              " (AGGREGATE_REACH_M)")
         # ground metres to Web Mercator metres at the tile's latitude
         stretch = 1 / math.cos(math.radians(_lat(north - size / 2)))
-        margin = max(margin, AGGREGATE_REACH_M[source.name] * stretch)
+        margin += AGGREGATE_REACH_M[source.name] * stretch
     box = (west - margin, north - size - margin, west + size + margin, north + margin)
     clamp = WEB_MERCATOR_HALF_M
     w, s, e, n = (max(-clamp, min(clamp, v)) for v in box)
