@@ -28,7 +28,8 @@ class Filters:
     """What an analyst narrows a layer to. `unit`: an administrative code (a boundary layer
     also keeps the units above it); `bbox`: (west, south, east, north) in WGS84; `polygon`:
     WKT in WGS84; `since`/`until`: on the layer's time field, until exclusive; `equals`: field
-    name -> value, compared as text."""
+    name -> value, compared as text; `after`: only rows whose id comes after it (keyset
+    paging: a page deep into a layer costs what the first does)."""
 
     unit: str | None = None
     bbox: tuple[float, float, float, float] | None = None
@@ -36,6 +37,7 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     equals: dict[str, str] = field(default_factory=dict)
+    after: str | None = None
 
     def describe(self) -> dict:
         """The filters as the audit row records them (only those given)."""
@@ -73,6 +75,12 @@ def _conditions(source: Source, filters: Filters) -> tuple[list[str], dict]:
         if filters.until:
             where.append(f"r.{source.time_field} < :until")
             params["until"] = filters.until
+    if filters.after is not None:
+        if source.aggregate is not None:
+            raise BadFilter(f"{source.name} is an aggregate: page it by offset")
+        kind = "bigint" if source.field(source.id_field).kind == "int" else "text"
+        where.append(f"r.{source.id_field} > CAST(:after AS {kind})")
+        params["after"] = filters.after
     for i, (name, value) in enumerate(sorted(filters.equals.items())):
         if source.aggregate is not None:
             raise BadFilter(f"{source.name} is an aggregate: filter by unit, area or time")

@@ -140,11 +140,16 @@ def test_pages_link_on_and_count_what_matches(ogc, analyst, owner):
         events = conn.execute(text("SELECT count(*) FROM onemap.event")).scalar()
     assert first["numberMatched"] == events and first["numberReturned"] == 50
     following = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    last = max(f["id"] for f in first["features"])
+    assert f"after={last}" in following and "offset=50" in following  # keyset, not a sort
     _s, _h, second = get(following, analyst)
     assert not {f["id"] for f in first["features"]} & {f["id"] for f in second["features"]}
+    assert min(f["id"] for f in second["features"]) > last and second["numberMatched"] == events
     assert "reporter_phone" in second["features"][0]["properties"]
     assert "*" in (second["features"][0]["properties"]["reporter_phone"] or "*")
     status, _h, _b = get(f"{ogc}/collections/events/items?limit=0", analyst)
+    assert status == 400
+    status, _h, _b = get(f"{ogc}/collections/events/items?after=1;DROP", analyst)
     assert status == 400
 
 
