@@ -2,9 +2,10 @@
 
 A tile holds a source's rows inside the tile (and a buffer around it), read through
 `layer_sql` with the tile's box as the bounding-box filter, so a source with `Source.spatial`
-finds them through the GiST index despite row-level security (layers/sql.py). It runs on the
-caller's scoped connection: what a tile holds is what their scope sees. Personal fields never
-go into a tile, and a source that needs a capability of its own (people) is not tiled at all.
+finds them through the GiST index despite row-level security when the box is small, and reads
+the table when it is large (layers/sql.py, INDEXED_BBOX_DEG2). It runs on the caller's scoped
+connection: what a tile holds is what their scope sees. Personal fields never go into a tile,
+and a source that needs a capability of its own (people) is not tiled at all.
 """
 
 from __future__ import annotations
@@ -88,12 +89,18 @@ def _attribute(field: Field) -> str:
     return f'CAST({column} AS {cast}) AS "{field.name}"'
 
 
-@lru_cache(maxsize=64)
-def tile_sql(source: Source) -> str:
-    """The SQL of one tile of the source: its filtered rows (parameters :west :south :east
-    :north of `layer_sql`), clipped to tile :z/:x/:y in Web Mercator and encoded as one MVT
-    layer named :layer. An empty tile is an empty bytea."""
-    rows, _params = layer_sql(source, Filters(bbox=(0.0, 0.0, 0.0, 0.0)))
+def tile_sql(source: Source, z: int, x: int, y: int) -> tuple[str, dict]:
+    """The SQL and parameters of tile z/x/y of the source: its rows under the tile's box
+    (`layer_sql`, which picks the index or the table by the box's size), clipped to the tile in
+    Web Mercator and encoded as one MVT layer named after the source. An empty tile is an
+    empty bytea."""
+    box = tile_bbox(source, z, x, y)
+    rows, params = layer_sql(source, Filters(bbox=box))
+    return _encoded(source, rows), {**params, "z": z, "x": x, "y": y, "layer": source.name}
+
+
+@lru_cache(maxsize=128)
+def _encoded(source: Source, rows: str) -> str:
     attributes = ", ".join(_attribute(f) for f in tile_fields(source))
     return f"""
         SELECT ST_AsMVT(t, :layer, {EXTENT}, 'geom') FROM (
@@ -112,9 +119,8 @@ def tile(conn: Connection, source: Source, z: int, x: int, y: int) -> bytes:
         raise ValueError(f"{source.name} is not served as tiles")
     if not valid_tile(z, x, y):
         raise ValueError(f"no tile {z}/{x}/{y}")
-    params = dict(zip(("west", "south", "east", "north"), tile_bbox(source, z, x, y)))
-    params.update(z=z, x=x, y=y, layer=source.name)
-    encoded = conn.execute(statement(tile_sql(source)), params).scalar_one()
+    sql, params = tile_sql(source, z, x, y)
+    encoded = conn.execute(statement(sql), params).scalar_one()
     return bytes(encoded or b"")
 
 

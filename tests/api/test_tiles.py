@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from layers.registry import SOURCES
-from layers.tiles import BUFFER, EXTENT, tile_bbox, tile_sql, tiled
+from layers.tiles import BUFFER, EXTENT, tile_sql, tiled
 from tests.conftest import onemap_command
 from tests.db.map_layers.app_role import as_app
 from tests.support.clients import Client, demo_client
@@ -265,16 +265,13 @@ def test_an_empty_tile_is_200_with_an_empty_body(demo_app_server, tokens):
 
 def test_a_building_tile_at_z16_finds_its_rows_through_an_index(owner, worker):
     z, x, y = tile_of(*worker["point"], 16)
-    source = SOURCES["buildings"]
-    params = dict(zip(("west", "south", "east", "north"), tile_bbox(source, z, x, y)),
-                  z=z, x=x, y=y, layer=source.name)
+    sql, params = tile_sql(SOURCES["buildings"], z, x, y)
+    assert "viewport_ids" in sql
     with owner.connect() as conn, conn.begin() as transaction:
         district = conn.execute(text("SELECT code FROM onemap.district")).scalar_one()
         with as_app(conn, district):
-            plan = "\n".join(conn.execute(text("EXPLAIN ANALYZE " + tile_sql(source)),
-                                          params).scalars())
+            plan = "\n".join(conn.execute(text("EXPLAIN ANALYZE " + sql), params).scalars())
         transaction.rollback()
     assert "Seq Scan on building" not in plan, plan
     assert any("Index Scan" in line and " on building " in line + " "
                for line in plan.splitlines()), plan
-    assert "viewport_ids" in tile_sql(source)
