@@ -183,12 +183,12 @@ def report(args, results: dict, points: list, counts: dict) -> str:
             f"{http['load'][0]:.2f} → {db['load'][1]:.2f} |")
     lines += [
         "", "Reading: the in-database column is what PostGIS needs for the tile; HTTP adds "
-        "Flask, the token check and the transfer. Buildings and cameras find their rows "
-        "through the GiST index under row-level security (`Source.spatial`, "
-        "onemap.viewport_ids). The events source has no `spatial` (viewport_ids does not "
-        "cover the event table), so each events tile has the scope policy read every event, "
-        "and a tile at z13-z14 carries tens of thousands of events with all their fields: "
-        "the database, not HTTP, sets the events rate.",
+        "Flask, the token check and the transfer. A tile's rows come through the GiST index "
+        "under row-level security when its box is small (onemap.viewport_ids, up to "
+        "INDEXED_BBOX_DEG2: about z14 here) and from the table above that (layers/sql.py). "
+        "Events tiles carry every event with all its fields: thousands a tile at z15, tens of "
+        "thousands at z13-z14 (megabytes each), so the database and the bytes, not HTTP, set "
+        "their rate. Load averages above 2 mean the two cores were shared with other work.",
     ]
     return "\n".join(lines) + "\n"
 
