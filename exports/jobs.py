@@ -133,9 +133,9 @@ def _error_text(exc: BaseException, role: str, layer: str) -> str:
 
 def run_job(engine: Engine, claimed: Claimed, folder: Path, *,
             keep: timedelta, heartbeat_every: timedelta = export_jobs.HEARTBEAT) -> Outcome:
-    """Run one claimed job to its end: done with its file in `folder`/<id>/, or failed with
-    a message for the user. Interrupted (KeyboardInterrupt, SystemExit), it fails the job
-    and lets the interruption go on."""
+    """Run one claimed job to its end: done with its file in its folder under `folder`
+    (export_jobs.job_folder), or failed with a message for the user. Interrupted
+    (KeyboardInterrupt, SystemExit), it fails the job and lets the interruption go on."""
     job = claimed.job
     opened = _open_session(engine, claimed)
     if isinstance(opened, str):
@@ -143,7 +143,8 @@ def run_job(engine: Engine, claimed: Claimed, folder: Path, *,
             export_jobs.fail(conn, job.id, opened)
         return Outcome("failed", error=opened)
     user, token = opened
-    out = export_jobs.job_folder(folder, job.id)
+    with engine.connect() as conn:
+        out = export_jobs.job_folder(conn, folder, job.id)
     beating = Heartbeat(engine, job.id, heartbeat_every)
     beating.start()
     try:

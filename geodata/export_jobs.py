@@ -10,9 +10,11 @@ user's jobs). Everything else is the worker's, on the owner's connection:
 - `fail_stale` fails running jobs whose heartbeat stopped (their worker was killed), `expire`
   deletes done jobs' files after their hours; both remove what a job left in its folder.
 
-Each job writes in a folder of its own, `<export folder>/<job id>/`, so two jobs never clash
-on a file name and a job's leftovers go with its folder. What a job exports, and how, is
-exports/jobs.py's: this module knows layers and filters only as names and JSON.
+Each job writes in a folder of its own, `<export folder>/<database>/<job id>/`, so two jobs
+never clash on a file name and a job's leftovers go with its folder. The database's name keeps
+two databases that share an export folder (the demo and a test's, on one machine) from
+sweeping each other's files: their job ids are the same numbers. What a job exports, and how,
+is exports/jobs.py's: this module knows layers and filters only as names and JSON.
 """
 
 from __future__ import annotations
@@ -76,16 +78,21 @@ def _job(row) -> Job:
     return Job(**values)
 
 
-def job_folder(folder: Path, job_id: int) -> Path:
-    """Where job `job_id` writes its file."""
-    return Path(folder) / str(int(job_id))
+def database_folder(conn: Connection, folder: Path) -> Path:
+    """This database's part of the export folder."""
+    return Path(folder) / conn.execute(statement("SELECT current_database()")).scalar_one()
 
 
-def job_file(folder: Path, job: Job) -> Path | None:
+def job_folder(conn: Connection, folder: Path, job_id: int) -> Path:
+    """Where job `job_id` of this connection's database writes its file."""
+    return database_folder(conn, folder) / str(int(job_id))
+
+
+def job_file(conn: Connection, folder: Path, job: Job) -> Path | None:
     """The file of a done job, or None (not done, expired, or its file is gone)."""
     if job.state != "done" or not job.file_name or Path(job.file_name).name != job.file_name:
         return None
-    path = job_folder(folder, job.id) / job.file_name
+    path = job_folder(conn, folder, job.id) / job.file_name
     return path if path.is_file() else None
 
 
@@ -192,7 +199,7 @@ def fail_stale(conn: Connection, folder: Path, older_than: timedelta = STALE_AFT
         " RETURNING id"),
         {"error": STALE_ERROR, "secs": older_than.total_seconds()}).scalars().all()
     for job_id in failed:
-        shutil.rmtree(job_folder(folder, job_id), ignore_errors=True)
+        shutil.rmtree(job_folder(conn, folder, job_id), ignore_errors=True)
     return list(failed)
 
 
@@ -204,8 +211,8 @@ def expire(conn: Connection, folder: Path) -> list[int]:
         "UPDATE onemap.export_job SET state = 'expired' WHERE state = 'done'"
         " AND expires_at <= now() RETURNING id")).scalars().all()
     for job_id in expired:
-        shutil.rmtree(job_folder(folder, job_id), ignore_errors=True)
-    _sweep_folders(conn, Path(folder))
+        shutil.rmtree(job_folder(conn, folder, job_id), ignore_errors=True)
+    _sweep_folders(conn, database_folder(conn, folder))
     return list(expired)
 
 

@@ -30,7 +30,7 @@ def export_file(job_id: int):
     folder = get_settings().export_dir
     with scoped(current_scope()) as conn:
         job = export_jobs.get(conn, job_id)
-        path = None if job is None else export_jobs.job_file(folder, job)
+        path = None if job is None else export_jobs.job_file(conn, folder, job)
         if path is None:
             raise NotFound("导出文件不存在或已过期，请重新导出",
                            "no such export file, or it has expired: export again")

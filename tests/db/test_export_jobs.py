@@ -1,7 +1,7 @@
 """The export page's queue in the database (geodata/export_jobs.py, migration 0027): a user
 queues and sees only their own jobs; two workers racing for the queue run each job once; a job
 whose worker died is failed by the stale sweep, its leftovers deleted; a done job's file is
-deleted when it expires."""
+deleted when it expires, and another database's files in the same folder never are."""
 
 from __future__ import annotations
 
@@ -51,6 +51,11 @@ def as_user(conn: Connection, username: str) -> Iterator[Connection]:
     yield conn
     conn.execute(text("RESET ROLE"))
     conn.execute(text("SELECT set_config('onemap.session', '', true)"))
+
+
+def _folder(engine, root, job_id: int):
+    with engine.connect() as conn:
+        return export_jobs.job_folder(conn, root, job_id)
 
 
 def _refused(conn: Connection, sql: str, params: dict) -> None:
@@ -139,11 +144,11 @@ def test_the_stale_sweep_fails_a_job_whose_heartbeat_stopped(engine, queue, tmp_
             export_jobs.claim(conn)
         conn.execute(text("UPDATE onemap.export_job SET heartbeat_at = now() - interval"
                           " '10 minutes' WHERE id = :id"), {"id": dead})
-    left = export_jobs.job_folder(tmp_path, dead)
-    left.mkdir()
+    left = _folder(engine, tmp_path, dead)
+    left.mkdir(parents=True)
     (left / ".events_WGS84.partial.gpkg").write_bytes(b"half a file")
-    writing = export_jobs.job_folder(tmp_path, alive)
-    writing.mkdir()
+    writing = _folder(engine, tmp_path, alive)
+    writing.mkdir(parents=True)
     (writing / ".events_WGS84.partial.gpkg").write_bytes(b"being written")
     with engine.begin() as conn:
         assert export_jobs.fail_stale(conn, tmp_path) == [dead]
@@ -167,26 +172,31 @@ def test_an_expired_file_is_deleted_and_its_job_expired(engine, queue, tmp_path)
         for _ in range(3):
             export_jobs.claim(conn)
         for job_id in (old, fresh):
-            folder = export_jobs.job_folder(tmp_path, job_id)
-            folder.mkdir()
+            folder = export_jobs.job_folder(conn, tmp_path, job_id)
+            folder.mkdir(parents=True)
             (folder / "events_WGS84.gpkg").write_bytes(b"a whole file")
             assert export_jobs.finish(conn, job_id, rows=3, size=12,
                                       file_name="events_WGS84.gpkg", keep=timedelta(hours=24))
         conn.execute(text("UPDATE onemap.export_job SET expires_at = now() - interval '1 minute'"
                           " WHERE id = :id"), {"id": old})
         export_jobs.fail(conn, failed, "boom")
-    leftover = export_jobs.job_folder(tmp_path, failed)
-    leftover.mkdir()
+    leftover = _folder(engine, tmp_path, failed)
+    leftover.mkdir(parents=True)
+    # another database's jobs of the same numbers, sharing the folder, are not this one's
+    elsewhere = tmp_path / "another_database" / str(failed)
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "events_WGS84.gpkg").write_bytes(b"theirs")
     (leftover / ".events_WGS84.partial.gpkg").write_bytes(b"half")
     with engine.connect() as conn:
-        assert export_jobs.job_file(tmp_path, export_jobs.get(conn, old)) is not None
+        assert export_jobs.job_file(conn, tmp_path, export_jobs.get(conn, old)) is not None
     with engine.begin() as conn:
         assert export_jobs.expire(conn, tmp_path) == [old]
     with engine.connect() as conn:
         expired, kept = export_jobs.get(conn, old), export_jobs.get(conn, fresh)
-    assert expired.state == "expired" and export_jobs.job_file(tmp_path, expired) is None
-    assert not export_jobs.job_folder(tmp_path, old).exists()
+        assert export_jobs.job_file(conn, tmp_path, expired) is None
+        assert export_jobs.job_file(conn, tmp_path, kept).read_bytes() == b"a whole file"
+    assert expired.state == "expired" and not _folder(engine, tmp_path, old).exists()
     assert kept.state == "done" and kept.rows == 3 and kept.bytes == 12
-    assert export_jobs.job_file(tmp_path, kept).read_bytes() == b"a whole file"
     assert kept.expires_at - kept.finished_at == timedelta(hours=24)
     assert not leftover.exists()  # a failed job's half-written file goes with its folder
+    assert (elsewhere / "events_WGS84.gpkg").read_bytes() == b"theirs"

@@ -87,7 +87,8 @@ def test_a_street_analyst_s_job_holds_only_their_street(exporter, owner, street,
     assert done.state == "done" and done.progress == 100 and done.error is None
     assert done.rows == theirs < district_total
     assert done.file_name == "events_GCJ-02.gpkg"
-    path = export_jobs.job_file(tmp_path, done)
+    with owner.connect() as conn:
+        path = export_jobs.job_file(conn, tmp_path, done)
     assert path.stat().st_size == done.bytes
     frame = pyogrio.read_dataframe(path)
     assert len(frame) == theirs and frame["网格编码"].str.startswith(street).all()
@@ -172,7 +173,8 @@ def test_a_worker_killed_mid_way_leaves_no_file_and_the_sweep_fails_its_job(
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
-    folder = export_jobs.job_folder(tmp_path, job_id)
+    with owner.connect() as conn:
+        folder = export_jobs.job_folder(conn, tmp_path, job_id)
     assert not (folder / "places_WGS84.csv").exists()  # only the hidden partial is there
     assert [p.name for p in folder.iterdir()] == [".places_WGS84.partial.csv"]
     with owner.begin() as conn:
@@ -205,8 +207,8 @@ def test_the_worker_runs_what_is_queued_and_fails_what_a_dead_worker_left(
         assert done.returncode == 0, done.stderr
         with engine.connect() as conn:
             ran, failed = export_jobs.get(conn, queued), export_jobs.get(conn, dead)
-        assert ran.state == "done" and ran.rows == 2, ran.error
-        streets = pyogrio.read_dataframe(export_jobs.job_file(tmp_path, ran))
+            assert ran.state == "done" and ran.rows == 2, ran.error
+            streets = pyogrio.read_dataframe(export_jobs.job_file(conn, tmp_path, ran))
         assert set(streets["编码"]) == {f"{DISTRICT}001", f"{DISTRICT}002"}
         assert failed.state == "failed" and "submit it again" in failed.error
     finally:
