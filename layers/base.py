@@ -167,7 +167,10 @@ class Source:
     index despite row-level security (layers/sql.py says why); without it a box is a plain &&.
     An `aggregate` source (the heatmap grid) filters the rows of `select` and gives out what
     `aggregate` makes of them, a SELECT over the CTE `filtered`; its time field is a column
-    of `select`, and its fields are the aggregate's.
+    of `select`, and its fields are the aggregate's. `tile_fields` names the fields a vector
+    tile carries when not all of them (never a personal one), and `tile_min_zoom` the zoom
+    tiles start at: a layer of every case in the district would otherwise put tens of
+    megabytes in one low-zoom tile.
     """
 
     name: str
@@ -182,6 +185,8 @@ class Source:
     capability: str | None = None
     aggregate: str | None = None
     spatial: tuple[str, str] | None = None
+    tile_fields: tuple[str, ...] | None = None
+    tile_min_zoom: int = 0
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -189,6 +194,8 @@ class Source:
             raise ValueError(f"{self.name}: field names repeat")
         if self.id_field not in names:
             raise ValueError(f"{self.name}: id field {self.id_field!r} is not a field")
+        if self.tile_fields is not None and not set(self.tile_fields) <= set(names):
+            raise ValueError(f"{self.name}: tile fields {self.tile_fields} are not all fields")
         if self.time_field is not None and self.aggregate is None and self.time_field not in names:
             raise ValueError(f"{self.name}: time field {self.time_field!r} is not a field")
 

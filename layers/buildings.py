@@ -75,4 +75,4 @@ ROOMS_SOURCE = Source(
      Field("unit_number", "单元", "unit", "int"), Field("floor_number", "楼层", "floor", "int"),
      Field("room_number", "房号", "room"), Field("area_m2", "面积(平方米)", "area (m²)", "float"),
      Field("occupancy", "居住状态", "occupancy"), Field("grid_code", "网格编码", "grid code")),
-    "Point", spatial=("building", "building_id"))
+    "Point", spatial=("building", "building_id"), tile_min_zoom=15)

@@ -110,7 +110,11 @@ EVENTS_SOURCE = Source(
      Field("satisfaction", "满意度", "satisfaction", "int"),
      Field("returned_count", "返工次数", "times returned", "int"),
      Field("handling_minutes", "处置用时(工作分钟)", "handling (working minutes)", "int")),
-    "Point", time_field="reported_at", spatial=("event", "id"))
+    "Point", time_field="reported_at", spatial=("event", "id"),
+    # what a map styles and labels a case by; its texts stay in the OGC API and the exports
+    tile_fields=("id", "code", "title", "category_code", "level", "state", "overdue",
+                 "reported_at", "due_at"),
+    tile_min_zoom=14)
 
 # Square cells of HEAT_CELL_M metres on the ground (Web Mercator stretched back by the
 # district's latitude), each with the reports in it: the heatmap as a layer an analyst can
@@ -118,11 +122,11 @@ EVENTS_SOURCE = Source(
 HEAT_CELL_M = 200
 HEAT_GRID_SOURCE = Source(
     "heat_grid", "事件热力网格", "Event heat grid",
-    "SELECT reported_at, grid_code AS unit_code, geom FROM onemap.event",
+    "SELECT id, reported_at, grid_code AS unit_code, geom FROM onemap.event",
     (Field("cell", "网格单元", "cell"), Field("reports", "事件数", "reports", "int"),
      Field("first_at", "最早上报", "first report", "time"),
      Field("last_at", "最晚上报", "last report", "time")),
-    "Polygon", id_field="cell", time_field="reported_at",
+    "Polygon", id_field="cell", time_field="reported_at", spatial=("event", "id"),
     aggregate=f"""
     WITH size AS (
       SELECT {HEAT_CELL_M} / cos(radians(ST_Y(ST_Centroid(geom)))) AS m

@@ -42,8 +42,10 @@ def tiled(source: Source) -> bool:
 
 
 def tile_fields(source: Source) -> tuple[Field, ...]:
-    """The fields a tile of the source carries: every field but the personal ones."""
-    return tuple(f for f in source.fields if not f.personal)
+    """The fields a tile of the source carries: those it declares for tiles (all without a
+    declaration), never a personal one."""
+    named = source.tile_fields or tuple(f.name for f in source.fields)
+    return tuple(f for f in source.fields if f.name in named and not f.personal)
 
 
 def valid_tile(z: int, x: int, y: int) -> bool:

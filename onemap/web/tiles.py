@@ -44,9 +44,10 @@ def _source(layer: str) -> Source:
 
 
 def min_zoom(source: Source) -> int:
-    """The zoom the map starts drawing the layer of the same name at (0 without one)."""
+    """The zoom tiles start at: the source's own (Source.tile_min_zoom), or where the map
+    starts drawing the layer of the same name, whichever is higher."""
     layer = VIEWPORT_LAYERS.get(source.name)
-    return layer.min_zoom if layer is not None else 0
+    return max(source.tile_min_zoom, layer.min_zoom if layer is not None else 0)
 
 
 def tile_json(source: Source, base_url: str, bounds: tuple[float, ...]) -> dict:
@@ -81,8 +82,9 @@ def vector_tile(layer: str, z: int, x: int, y: int):
     """One tile of the layer in the user's scope; 404 for an unknown layer or a tile outside
     zooms 0–22 and their x/y range."""
     source = _source(layer)
-    if not valid_tile(z, x, y):
-        raise NotFound("无此瓦片", "no such tile", zooms=[MIN_ZOOM, MAX_ZOOM])
+    if not valid_tile(z, x, y) or z < source.tile_min_zoom:
+        raise NotFound("无此瓦片", "no such tile",
+                       zooms=[max(MIN_ZOOM, source.tile_min_zoom), MAX_ZOOM])
     with scoped(current_scope()) as conn:
         payload = tile(conn, source, z, x, y)
     return Response(payload, mimetype=MVT, headers=PRIVATE)
