@@ -1,12 +1,15 @@
 """Benchmark: vector tiles (issue 14, point 5); writes the numbers to BENCHMARKS.md.
 
 The tiles a 1920x1080 screen of 256-pixel tiles needs (every tile it touches), at screen
-centres spread over the district: buildings at z16 and z17, events at z13, z14 and z15, cameras
+centres spread over the district: buildings at z16 and z17, events at z14 and z15, cameras
 at z13. Each case is fetched from a served OneMap by `--concurrency` client threads with
 keep-alive connections and HTTP Basic (user name + personal token, as QGIS sends it), and then
 run as the same ST_AsMVT SQL directly in the database (layers/tiles.py, on a scoped connection
 as the app's role, the same number of threads): the in-database floor, what the HTTP side
-costs on top. The bench's user is an analyst of the whole district made for the run (its token
+costs on top. Beside them, tipg (from PyPI, in the benchmarks' own environment:
+bench/peer_env.py) serves the same tables' tiles (WebMercatorQuad) to the same clients, as the
+database's owner: no row-level security, no masking, no token check — an advantage to the peer.
+The bench's user is an analyst of the whole district made for the run (its token
 ended afterwards; the user stays).
 
     .venv/bin/python bench/tiles.py --serve                 # `onemap serve` of its own
@@ -16,6 +19,7 @@ ended afterwards; the user stays).
 from __future__ import annotations
 
 import argparse
+from contextlib import nullcontext
 import base64
 import math
 import os
@@ -36,10 +40,11 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from geodata import sessions, users  # noqa: E402
-from geodata.db import database_url, make_engine  # noqa: E402
+from geodata.db import database_url, embedded_cluster, make_engine  # noqa: E402
 from geodata.scope import Scope, app_engine, scoped  # noqa: E402
 from layers.registry import SOURCES  # noqa: E402
-from layers.tiles import tile  # noqa: E402
+from layers.tiles import tile, tile_fields  # noqa: E402
+from peer_env import tipg  # noqa: E402
 from onemap.domain.roles import ROLE_CAPABILITIES  # noqa: E402
 from onemap.settings import get_settings  # noqa: E402
 from results import publish  # noqa: E402
@@ -48,8 +53,12 @@ from wall_screen import machine, p95, serving  # noqa: E402
 TITLE = "## Vector tiles (issue 14)"
 SCREEN = (1920, 1080)
 TILE_PX = 256
-CASES = (("buildings", 16), ("buildings", 17), ("events", 13), ("events", 14),
-         ("events", 15), ("cameras", 13))
+CASES = (("buildings", 16), ("buildings", 17), ("events", 14), ("events", 15),
+         ("cameras", 13))
+# the table tipg serves for each layer, and the columns it is asked for (tipg's `properties`):
+# the layer's tile fields that are the table's own columns
+PEER_TABLES = {"buildings": "onemap.building", "events": "onemap.event",
+               "cameras": "onemap.camera"}
 SEED = 0.2017
 
 
@@ -109,6 +118,41 @@ class Fetcher:
         return (time.perf_counter() - started) * 1000, reply.status, len(body)
 
 
+class PeerFetcher(Fetcher):
+    """tipg's tiles of the same table, the same columns where the table has them."""
+
+    def __init__(self, base: str, columns: dict[str, list[str]]) -> None:
+        super().__init__(base, "", "")
+        self.headers = {}
+        self.columns = columns
+
+    def get(self, layer: str, z: int, x: int, y: int) -> tuple[float, int, int]:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = self.local.connection = HTTPConnection(self.host, self.port,
+                                                                timeout=300)
+        path = (f"/collections/{PEER_TABLES[layer]}/tiles/WebMercatorQuad/{z}/{x}/{y}"
+                f"?properties={','.join(self.columns[layer])}")
+        started = time.perf_counter()
+        connection.request("GET", path)
+        reply = connection.getresponse()
+        body = reply.read()
+        return (time.perf_counter() - started) * 1000, reply.status, len(body)
+
+
+def peer_columns(engine) -> dict[str, list[str]]:
+    """Per layer: its tile fields that are columns of the table tipg serves."""
+    found = {}
+    with engine.connect() as conn:
+        for layer, table in PEER_TABLES.items():
+            schema, name = table.split(".")
+            columns = set(conn.execute(text(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = :s"
+                " AND table_name = :t"), {"s": schema, "t": name}).scalars())
+            found[layer] = [f.name for f in tile_fields(SOURCES[layer]) if f.name in columns]
+    return found
+
+
 def in_database(scope: Scope, layer: str, z: int, x: int, y: int) -> tuple[float, int, int]:
     """The tile's SQL on a scoped connection, as the view runs it, without HTTP or Flask."""
     started = time.perf_counter()
@@ -136,8 +180,9 @@ def run(one, jobs: list[tuple], concurrency: int) -> dict:
 
 
 def measure(base: str, name: str, token: str, scope: Scope, points: list,
-            concurrency: int) -> dict:
-    """Per case: HTTP and in-database, each after one untimed pass over the first screen."""
+            concurrency: int, peer: PeerFetcher | None) -> dict:
+    """Per case: HTTP, in-database and the peer, each after one untimed pass over the first
+    screen."""
     fetcher = Fetcher(base, name, token)
     results = {}
     for layer, z in CASES:
@@ -148,9 +193,13 @@ def measure(base: str, name: str, token: str, scope: Scope, points: list,
         run(lambda *job: in_database(scope, *job), warm, concurrency)
         floor = run(lambda *job: in_database(scope, *job), jobs, concurrency)
         results[(layer, z)] = {"http": http, "db": floor}
+        if peer is not None:
+            run(peer.get, warm, concurrency)
+            results[(layer, z)]["peer"] = run(peer.get, jobs, concurrency)
         print(f"{layer} z{z}: {http['n']} tiles, HTTP {http['per_s']:.1f}/s"
               f" (p95 {http['p95']:.0f} ms), in the database {floor['per_s']:.1f}/s,"
-              f" median {http['median_kb']:.1f} kB, statuses {http['statuses']}", flush=True)
+              + (f" tipg {results[(layer, z)]['peer']['per_s']:.1f}/s" if peer else "")
+              + f" median {http['median_kb']:.1f} kB, statuses {http['statuses']}", flush=True)
     return results
 
 
@@ -165,30 +214,37 @@ def report(args, results: dict, points: list, counts: dict) -> str:
         f"1920×1080 screen touches, at {len(points)} screen centres on buildings, fetched by "
         f"{args.concurrency} keep-alive clients with HTTP Basic (a district analyst's personal "
         f"token), then the same ST_AsMVT SQL on a scoped connection as `onemap_app` "
-        f"({args.concurrency} threads, no HTTP): the in-database floor. Tiles hold every "
-        f"non-personal field of the layer source (events: 24 fields, all 300 k events, not only "
-        f"the open ones the wall shows); an empty tile is 200 with no body.", "",
+        f"({args.concurrency} threads, no HTTP): the in-database floor; then tipg 1.6.1 "
+        f"serving the same tables' tiles to the same clients as the database's owner (no "
+        f"row-level security, no masking, no token), asked for the same columns where the "
+        f"table has them. OneMap's tiles hold the layer source's tile fields (events: 9 of "
+        f"them, every case of the district, from z14); an empty tile is 200 with no body.", "",
         "| layer | zoom | tiles | empty | HTTP tiles/s | HTTP p50 (ms) | HTTP p95 (ms) | "
-        "in-database tiles/s | in-database p95 (ms) | median kB | max kB | statuses | "
-        "load average |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+        "in-database tiles/s | tipg tiles/s | tipg p95 (ms) | OneMap ÷ tipg | median kB "
+        "(tipg) | statuses | load average |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+        "--- | --- |",
     ]
     for (layer, z), r in results.items():
-        http, db = r["http"], r["db"]
+        http, db, peer = r["http"], r["db"], r.get("peer")
         statuses = ", ".join(f"{code}×{n}" for code, n in sorted(http["statuses"].items()))
+        versus = (f"{peer['per_s']:.1f} | {peer['p95']:.0f} | "
+                  f"{http['per_s'] / peer['per_s']:.2f} | {http['median_kb']:.1f} "
+                  f"({peer['median_kb']:.1f})" if peer else f"— | — | — | "
+                  f"{http['median_kb']:.1f}")
         lines.append(
             f"| {layer} | {z} | {http['n']} | {http['empty']} | {http['per_s']:.1f} | "
-            f"{http['p50']:.0f} | {http['p95']:.0f} | {db['per_s']:.1f} | {db['p95']:.0f} | "
-            f"{http['median_kb']:.1f} | {http['max_kb']:.0f} | {statuses} | "
-            f"{http['load'][0]:.2f} → {db['load'][1]:.2f} |")
+            f"{http['p50']:.0f} | {http['p95']:.0f} | {db['per_s']:.1f} | {versus} | "
+            f"{statuses} | {http['load'][0]:.2f} → {(peer or db)['load'][1]:.2f} |")
     lines += [
         "", "Reading: the in-database column is what PostGIS needs for the tile; HTTP adds "
         "Flask, the token check and the transfer. A tile's rows come through the GiST index "
         "under row-level security when its box is small (onemap.viewport_ids, up to "
         "INDEXED_BBOX_DEG2: about z14 here) and from the table above that (layers/sql.py). "
-        "Events tiles carry every event with all its fields: thousands a tile at z15, tens of "
-        "thousands at z13-z14 (megabytes each), so the database and the bytes, not HTTP, set "
-        "their rate. Load averages above 2 mean the two cores were shared with other work.",
+        "Events tiles carry every case of the district (thousands a tile at z15, tens of "
+        "thousands at z14), so the database and the bytes, not HTTP, set their rate. tipg "
+        "reads without a scope policy to check on each row. Load averages above 2 mean the two "
+        "cores were shared with other work.",
     ]
     return "\n".join(lines) + "\n"
 
@@ -201,6 +257,7 @@ def main() -> None:
                         help="gunicorn workers with --serve [default: ONEMAP_WORKERS]")
     parser.add_argument("--centres", type=int, default=3, help="screens per case")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-peer", action="store_true", help="leave tipg out")
     parser.add_argument("--no-write", action="store_true", help="print, do not write")
     args = parser.parse_args()
 
@@ -213,10 +270,15 @@ def main() -> None:
               "cameras": counts["camera"]}
     user_id, name, token = bench_user(engine, district)
     env = dict(os.environ, ONEMAP_WORKERS=str(args.workers))
+    cluster = embedded_cluster()
     try:
-        with serving(args.base_url, args.serve, env, "onemap-bench-tiles") as base:
+        with serving(args.base_url, args.serve, env, "onemap-bench-tiles") as base, \
+                (nullcontext() if args.no_peer else tipg(
+                    database_url(), str(cluster.socket_dir), cluster.port,
+                    list(PEER_TABLES.values()))) as peer_base:
+            peer = None if args.no_peer else PeerFetcher(peer_base, peer_columns(engine))
             results = measure(base, name, token, Scope(district, session=token), points,
-                              args.concurrency)
+                              args.concurrency, peer)
     finally:
         with engine.begin() as conn:
             sessions.end_tokens(conn, user_id, "bench finished")
