@@ -73,6 +73,11 @@ clean-db:
 # internet). This fetches the pinned version again from the npm registry and checks its hash.
 LEAFLET_HEAT := https://registry.npmjs.org/leaflet.heat/-/leaflet.heat-0.2.0.tgz
 LEAFLET_HEAT_SHA1 := 109d8cf586f0adee41f05aff031e27a77fecc229
+# VectorGrid's bundle that keeps to itself (the .min one leaks its helpers into window), with the
+# fix for Leaflet >= 1.8, which has no L.DomEvent.fakeStop (Leaflet.VectorGrid#274, #288); its
+# licence is in its README. A point's click needs a second fix, in assets/map.js
+LEAFLET_VECTORGRID := https://registry.npmjs.org/leaflet.vectorgrid/-/leaflet.vectorgrid-1.3.0.tgz
+LEAFLET_VECTORGRID_SHA1 := ff2deea17d06a9c6cc5e65d8c7287093950e219a
 vendor:
 	tmp=$$(mktemp -d) && curl -fsSL -o $$tmp/heat.tgz $(LEAFLET_HEAT) && \
 	echo "$(LEAFLET_HEAT_SHA1)  $$tmp/heat.tgz" | sha1sum -c - && \
@@ -80,3 +85,14 @@ vendor:
 	{ echo "/* leaflet.heat 0.2.0 (https://github.com/Leaflet/Leaflet.heat), BSD-2-Clause, (c) 2014 Vladimir Agafonkin; npm tarball sha1 $(LEAFLET_HEAT_SHA1). Fetched by \`make vendor\`. */"; \
 	  cat $$tmp/package/dist/leaflet-heat.js; } > assets/vendor/leaflet-heat.js && \
 	cp $$tmp/package/LICENSE assets/vendor/leaflet-heat.LICENSE && rm -rf $$tmp
+	tmp=$$(mktemp -d) && curl -fsSL -o $$tmp/vg.tgz $(LEAFLET_VECTORGRID) && \
+	echo "$(LEAFLET_VECTORGRID_SHA1)  $$tmp/vg.tgz" | sha1sum -c - && \
+	tar -xzf $$tmp/vg.tgz -C $$tmp && \
+	{ echo "/* Leaflet.VectorGrid 1.3.0 (https://github.com/Leaflet/Leaflet.VectorGrid), dist/Leaflet.VectorGrid.bundled.js, Beerware (leaflet.vectorgrid.LICENSE); npm tarball sha1 $(LEAFLET_VECTORGRID_SHA1). Fetched by \`make vendor\`, L.DomEvent.fakeStop -> L.DomEvent.stop for Leaflet >= 1.8. */"; \
+	  sed -e 's/L\.DomEvent\.fakeStop(e)/L.DomEvent.stop(e)/' -e '/^\/\/# sourceMappingURL=/d' \
+	    $$tmp/package/dist/Leaflet.VectorGrid.bundled.js; } > assets/vendor/leaflet.vectorgrid.js && \
+	{ echo "Leaflet.VectorGrid 1.3.0, the licence in its README:"; echo; \
+	  sed -n '/THE BEER-WARE LICENSE/,/^---/p' $$tmp/package/README.md; echo; \
+	  echo "The bundle includes (its README):"; sed -n '/^\* \[geojson-vt\]/,/^\* \[vector-tile\]/p' \
+	    $$tmp/package/README.md; echo "* whatwg-fetch (MIT; a polyfill, unused where fetch exists)"; \
+	} > assets/vendor/leaflet.vectorgrid.LICENSE && rm -rf $$tmp
