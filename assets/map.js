@@ -1,6 +1,7 @@
 /* OneMap's map component (pages/viewport_map.py), shared by every map page: how layers are
-   drawn, the heat surface, the live poll, the URL that remembers a map, and which layers to
-   fetch. A map's component ids start with its page's prefix ("wall-map", "wall-overlays" …).
+   drawn, the heat surface, the live poll, the URL that remembers a map, which layers to
+   fetch, and the layers drawn from vector tiles instead (Leaflet.VectorGrid). A map's
+   component ids start with its page's prefix ("wall-map", "wall-overlays" …).
    What a layer looks like comes from its declaration in layers/ through `hideout` (pane,
    palette, constants); nothing here names a layer's colours. Every text that came from a user
    is put in the page as text (textContent), never as HTML. */
@@ -184,6 +185,160 @@
     layer.bindTooltip(box, {direction: "top", className: "map-tip"});
   }
 
+  // -- vector tiles (issue 14): a layer the page draws from /tiles/ (pages/viewport_map.py,
+  // tiled_layers) is a LayerGroup; on its `add` event a Leaflet.VectorGrid goes into it, drawn
+  // by the layer's own functions (Display.draw) from its hideout, as its GeoJSON would be. SVG
+  // tiles, as the map's other layers: clicks pass through their gaps to the layers below.
+  const TILE_SIZE = 512;  // the 256-px tile x/y of zoom z-1 drawn 512 px wide: a quarter of
+                          // the requests, and the same detail (4096 units a tile)
+  const tileGrids = {};   // "prefix/name" -> {grid, hideout, tiles, tip}
+  let TileGrid = null;
+
+  // a point's symbolizer is a CircleMarker without a latlng: Leaflet's map reads one for the
+  // events of a small marker (_radius <= 10) and threw (Leaflet.VectorGrid#168, #294)
+  function symbolLatLng() {
+    const renderer = this._renderer, coords = renderer.getCoord();
+    return renderer._map.unproject(coords.scaleBy(renderer._size).add(this._point), coords.z);
+  }
+
+  function tileGridClass() {
+    const Protobuf = L.VectorGrid.Protobuf;
+    TileGrid = TileGrid || Protobuf.extend({
+      _getVectorTilePromise: function (coords) {
+        const served = L.point(coords.x, coords.y);  // the tile of /tiles/ this one shows
+        served.z = coords.z - Math.log2(TILE_SIZE / 256);
+        // a tile that cannot be fetched is empty, not one the layer waits for forever
+        return Protobuf.prototype._getVectorTilePromise.call(this, served)
+          .catch(function () { return {layers: {}}; });
+      },
+      _createLayer: function (feat, pxPerExtent) {
+        const layer = Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
+        if (feat.type === 1) layer.getLatLng = symbolLatLng;
+        return layer;
+      },
+    });
+    return TileGrid;
+  }
+
+  function styledHideout(layer, chosen) {  // as styleLayers sends a GeoJSON's hideout
+    return Object.assign({}, layer.hideout, {options: Object.assign(
+      layerOptions(layer, chosen, "query"), layerOptions(layer, chosen, "restyle"))});
+  }
+
+  function chosenNow(prefix, spec) {  // the option radios as the page shows them now
+    const api = window.dash_component_api;
+    return optionsByName((spec.options || []).map(function (name) {
+      const radio = api.getLayout({type: prefix + "-option", name: name});
+      return radio && radio.props ? radio.props.value : undefined;
+    }), spec);
+  }
+
+  // a path's style, or a circle's options, from the function that draws the layer's GeoJSON
+  function tileStyle(entry) {
+    const drawing = entry.tiles.draw;
+    return function (properties) {
+      const feature = {type: "Feature", properties: properties};
+      const context = {hideout: entry.hideout};
+      const style = drawing.style ? draw[drawing.style](feature, context) :
+        draw[drawing.pointToLayer](feature, L.latLng(0, 0), context).options;
+      return Object.assign({}, style, {fill: true});
+    };
+  }
+
+  function showTileTooltip(entry, map, e) {
+    const onEach = entry.tiles.draw.onEachFeature;
+    if (!onEach) return;
+    let content = null, options = null;
+    const binder = {bindTooltip: function (c, o) { content = c; options = o; }};
+    draw[onEach]({type: "Feature", properties: e.layer.properties}, binder,
+                 {hideout: entry.hideout});
+    if (content === null) return;
+    hideTileTooltip(entry, map);
+    const latlng = e.layer.getLatLng ? e.layer.getLatLng() : e.latlng;
+    entry.tip = L.tooltip(options).setLatLng(latlng).setContent(content);
+    map.openTooltip(entry.tip);
+  }
+  function hideTileTooltip(entry, map) {
+    if (entry.tip) map.closeTooltip(entry.tip);
+    entry.tip = null;
+  }
+
+  // The LayerGroup's `add` handler (dash-leaflet calls it with the component's props): the
+  // layer's grid, made the first time; shown again, the group still holds it. A click sets the
+  // group's clickData as a GeoJSON's click does, and callbacks/viewport_map.py opens the card.
+  function vectorTiles(e, ctx) {
+    const group = e.target, map = group._map;
+    if (group.onemapGrid) return;
+    // dash-leaflet hands a pattern-matching id over as its JSON text
+    const id = typeof ctx.id === "string" ? JSON.parse(ctx.id) : ctx.id;
+    const prefix = id.type.replace(/-tiles$/, ""), name = id.name;
+    const api = window.dash_component_api;
+    const store = api && api.getLayout(prefix + "-spec");
+    const spec = store && store.props.data, layer = spec && spec.layers[name];
+    if (!layer || !layer.tiles) {
+      console.error("no vector tiles declared for " + prefix + "/" + name);
+      return;
+    }
+    const entry = {hideout: styledHideout(layer, chosenNow(prefix, spec)), tiles: layer.tiles,
+                   tip: null};
+    const styles = {};
+    styles[name] = tileStyle(entry);  // the tile's layer is named after the layer's source
+    const grid = new (tileGridClass())(layer.tiles.url, {
+      pane: layer.hideout.pane, tileSize: TILE_SIZE, minZoom: layer.tiles.minZoom,
+      rendererFactory: L.svg.tile, interactive: true, vectorTileLayerStyles: styles,
+      // with an id, a tile that leaves the screen also leaves the map's event targets
+      getFeatureId: function (feature) { return feature.properties.id; },
+      fetchOptions: {credentials: "same-origin"},
+    });
+    // the state of the tiles on screen, for tests and bench/wall_screen.py
+    grid.on("add", function () { grid.getContainer().dataset.layer = name; });
+    grid.on("loading", function () { grid.getContainer().dataset.tiles = "loading"; });
+    grid.on("load", function () { grid.getContainer().dataset.tiles = "loaded"; });
+    let clicks = 0;
+    grid.on("click", function (ev) {
+      clicks += 1;  // the same feature clicked again is a new click
+      ctx.setProps({n_clicks: clicks, clickData: {
+        latlng: [ev.latlng.lat, ev.latlng.lng], properties: {id: ev.layer.properties.id},
+        click: clicks}});
+    });
+    grid.on("mouseover", function (ev) { showTileTooltip(entry, map, ev); });
+    grid.on("mouseout", function () { hideTileTooltip(entry, map); });
+    entry.grid = grid;
+    group.onemapGrid = grid;
+    tileGrids[prefix + "/" + name] = entry;
+    group.addLayer(grid);
+  }
+
+  // The layers control lists overlays as they register: a tiled layer's LayerGroup at once,
+  // the GeoJSON layers once their code has loaded. A map with tiled layers sorts its control
+  // (pages/viewport_map.py) back into the page's own order, its spec's titles.
+  function overlayRank(name) {
+    const api = window.dash_component_api;
+    for (const el of document.querySelectorAll(".leaflet-container[id$='-map']")) {
+      const store = api && api.getLayout(el.id.replace(/-map$/, "-spec"));
+      const titles = store && store.props.data ? Object.keys(store.props.data.titles) : [];
+      if (titles.indexOf(name) >= 0) return titles.indexOf(name);
+    }
+    return 1e6;
+  }
+  if (window.L && L.Control && L.Control.Layers) {
+    L.Control.Layers.prototype.options.sortFunction = function (_a, _b, nameA, nameB) {
+      return overlayRank(nameA) - overlayRank(nameB);
+    };
+  }
+
+  // an option that restyles a tiled layer draws its tiles again (the browser has them cached)
+  function restyleTiles(spec, chosen) {
+    Object.keys(spec.layers).forEach(function (name) {
+      const entry = tileGrids[spec.prefix + "/" + name];
+      if (!entry) return;
+      const styled = styledHideout(spec.layers[name], chosen);
+      if (JSON.stringify(styled) === JSON.stringify(entry.hideout)) return;
+      entry.hideout = styled;
+      entry.grid.redraw();
+    });
+  }
+
   // -- drawing functions, named by the layers' declarations (Display.draw); a test holds the
   // names there equal to the functions here
   const draw = {
@@ -287,6 +442,7 @@
       tooltip(layer, [textElement("div", "tip-title", hideout(context).title),
                       textElement("div", "tip-meta", nameOf(feature, context))]);
     },
+    vectorTiles: vectorTiles,  // a tiled layer's LayerGroup's `add`
     // dash-leaflet's LayersControl forgets the overlays checked at start (its handlers see the
     // props of the first render), so the checked list is read from the control itself
     overlaysChanged: function (e) {
@@ -416,11 +572,11 @@
     const nu = window.dash_clientside.no_update;
     const outputs = window.dash_clientside.callback_context.outputs_list;
     const chosen = optionsByName(optionValues, spec);
+    restyleTiles(spec, chosen);
     return outputs.map(function (output) {
       const name = output.id.name, layer = spec.layers[name];
       if (!layer) return nu;
-      const styled = Object.assign({}, layer.hideout, {options: Object.assign(
-        layerOptions(layer, chosen, "query"), layerOptions(layer, chosen, "restyle"))});
+      const styled = styledHideout(layer, chosen);
       const key = spec.prefix + "/" + name, text = JSON.stringify(styled);
       if (lastStyled[key] === undefined) lastStyled[key] = JSON.stringify(layer.initialHideout);
       if (lastStyled[key] === text) return nu;

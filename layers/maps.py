@@ -13,19 +13,44 @@ from .base import Layer, Option
 from .registry import VIEWPORT_LAYERS
 
 
+# How a page draws the layers it may take from vector tiles: as GeoJSON of the viewport through
+# a Dash callback, or from /tiles/ through Leaflet.VectorGrid (assets/map.js, vectorTiles)
+DRAW_MODES = ("geojson", "tiles")
+# what a VectorGrid can draw of a layer's functions: a path's style, or a point function of
+# assets/map.js that makes a circle (not an icon)
+CIRCLE_MARKERS = ("pointMarker", "eventMarker", "sensorMarker")
+
+
 @dataclass(frozen=True)
 class MapSpec:
     """A map page's layers (drawing order from the registry), those shown by default, and the
-    prefix of its component ids."""
+    prefix of its component ids.
+
+    `tile_layers` may be drawn from the vector tiles (/tiles/) instead of the viewport's
+    features; `draw` says whether they are ("tiles") or not ("geojson"), unless the URL's
+    `draw=` chooses for that view (bench/wall_screen.py measures both). Over a GCJ-02 basemap
+    they are always GeoJSON: tiles cannot be shifted onto it.
+    """
 
     prefix: str
     layer_names: tuple[str, ...]
     default_layers: tuple[str, ...]
+    tile_layers: tuple[str, ...] = ()
+    draw: str = "geojson"
 
     def __post_init__(self) -> None:
         unknown = set(self.layer_names) - set(VIEWPORT_LAYERS)
         if unknown:
             raise ValueError(f"{self.prefix}: no such viewport layer {sorted(unknown)}")
+        if not set(self.tile_layers) <= set(self.layer_names):
+            raise ValueError(f"{self.prefix}: tile layers must be the page's layers")
+        for name in self.tile_layers:
+            drawing = VIEWPORT_LAYERS[name].display.draw
+            if "style" not in drawing and drawing.get("pointToLayer") not in CIRCLE_MARKERS:
+                raise ValueError(f"{self.prefix}: {name} is drawn by neither a style nor a"
+                                 " circle, so not from tiles")
+        if self.draw not in DRAW_MODES:
+            raise ValueError(f"{self.prefix}: draw must be one of {', '.join(DRAW_MODES)}")
         names = [option.name for option in self.options()]
         if len(names) != len(set(names)):  # each is one key of the page's URL
             raise ValueError(f"{self.prefix}: two layers share an option name: {names}")
@@ -48,6 +73,10 @@ class MapSpec:
         """The component id of a layer's GeoJSON."""
         return {"type": self.id("layer"), "name": name}
 
+    def tiles_id(self, name: str) -> dict:
+        """The component id of the LayerGroup a layer's vector tiles are drawn in."""
+        return {"type": self.id("tiles"), "name": name}
+
     def option_id(self, name: str) -> dict:
         return {"type": self.id("option"), "name": name}
 
@@ -58,6 +87,9 @@ WALL = MapSpec(
                  "sensors", "dispatch", "staff", "events"),
     default_layers=("district", "street", "community", "labels", "heatmap", "sensors",
                     "events"),
+    # the densest layers (issue 14): BENCHMARKS.md, "Wall layers: GeoJSON against vector tiles"
+    tile_layers=("buildings", "cameras"),
+    draw="geojson",
 )
 
 # the dispatch desk (pages/desk.py): close up around one case, who and what can reach it

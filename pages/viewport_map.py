@@ -1,6 +1,7 @@
 """The map component every map page places: boundaries, the page's viewport layers with their
 layers control, options and legend, the detail card, the live poll and the URL that remembers
-it all. Its callbacks are callbacks/viewport_map.py; its drawing, assets/map.js.
+it all. Its callbacks are callbacks/viewport_map.py; its drawing, assets/map.js. A page's
+densest layers may be drawn from vector tiles instead (MapSpec.tile_layers and draw).
 
 A page builds it from its `MapSpec` (layers/maps.py): `viewport_map(WALL, query)`.
 """
@@ -14,7 +15,7 @@ from geodata.queries.overview import unit_bounds
 from geodata.scope import scoped
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
 from layers.base import PANES, Layer
-from layers.maps import MapSpec
+from layers.maps import DRAW_MODES, MapSpec
 from onemap.settings import get_settings
 from onemap.web.auth import current_scope
 from pages.map_parts import (
@@ -23,6 +24,7 @@ from pages.map_parts import (
     boundary_panes,
     coordinate_options,
     initial_view,
+    overlays_need_gcj02,
 )
 
 JS = "onemap.map."
@@ -55,6 +57,30 @@ def layer_hideout(layer: Layer, chosen: dict[str, str]) -> dict:
             "options": {option.name: chosen[option.name] for option in layer.options}}
 
 
+def tiled_layers(spec: MapSpec, query: dict) -> set[str]:
+    """The layers this view draws from vector tiles: the page's `draw` or the URL's `draw=`,
+    never over a GCJ-02 basemap (a tile's shapes cannot be shifted onto it)."""
+    mode = query.get("draw") if query.get("draw") in DRAW_MODES else spec.draw
+    if mode != "tiles" or overlays_need_gcj02():
+        return set()
+    return set(spec.tile_layers)
+
+
+def tile_url(layer: Layer) -> str:
+    """The URL template of the layer's vector tiles (onemap/web/tiles.py)."""
+    return f"/tiles/{layer.name}/{{z}}/{{x}}/{{y}}.pbf"
+
+
+def _tiles_overlay(spec: MapSpec, layer: Layer, checked: bool) -> dl.Overlay:
+    """A LayerGroup that assets/map.js fills with the layer's vector tiles once it is on the
+    map (its `add` event); a click sets the group's clickData, which opens the card."""
+    return dl.Overlay(
+        dl.LayerGroup(id=spec.tiles_id(layer.name),
+                      eventHandlers={"add": {"variable": JS + "vectorTiles"}}),
+        name=layer.title, checked=checked,
+    )
+
+
 def _layer_overlay(spec: MapSpec, layer: Layer, checked: bool, chosen: dict) -> dl.Overlay:
     display = layer.display
     drawing = {prop: {"variable": JS + fn} for prop, fn in display.draw.items()}
@@ -68,8 +94,9 @@ def _layer_overlay(spec: MapSpec, layer: Layer, checked: bool, chosen: dict) -> 
     )
 
 
-def _spec_data(spec: MapSpec, chosen: dict) -> dict:
-    """What the browser's functions need to know about the map (assets/map.js)."""
+def _spec_data(spec: MapSpec, chosen: dict, tiled: set[str]) -> dict:
+    """What the browser's functions need to know about the map (assets/map.js); a layer drawn
+    from vector tiles has `tiles`: their URL, its drawing functions and from which zoom."""
     return {
         "prefix": spec.prefix,
         "options": [option.name for option in spec.options()],
@@ -80,6 +107,8 @@ def _spec_data(spec: MapSpec, chosen: dict) -> dict:
             "restyle": [o.name for o in layer.options if o.restyle],
             "hideout": base_hideout(layer),
             "initialHideout": layer_hideout(layer, chosen),
+            **({"tiles": {"url": tile_url(layer), "draw": layer.display.draw,
+                          "minZoom": layer.min_zoom}} if layer.name in tiled else {}),
         } for layer in spec.layers},
     }
 
@@ -131,9 +160,11 @@ def viewport_map(spec: MapSpec, query: dict) -> html.Div:
     query = {key: value for key, value in query.items() if isinstance(value, str)}
     shown = set((query.get("layers") or ",".join(spec.default_layers)).split(","))
     chosen = chosen_options(spec, query)
+    tiled = tiled_layers(spec, query)
     overlays = [
         *boundary_overlays(boundaries, spec.prefix, shown),
-        *[_layer_overlay(spec, layer, layer.name in shown, chosen) for layer in spec.layers],
+        *[_tiles_overlay(spec, layer, layer.name in shown) if layer.name in tiled else
+          _layer_overlay(spec, layer, layer.name in shown, chosen) for layer in spec.layers],
     ]
     checked = [overlay.name for overlay in overlays if overlay.checked]
     live_ms = int(get_settings().live_poll_seconds * 1000)
@@ -141,17 +172,20 @@ def viewport_map(spec: MapSpec, query: dict) -> html.Div:
         dcc.Store(id=spec.id("live")),
         dcc.Store(id=spec.id("view")),
         dcc.Store(id=spec.id("overlays"), data=checked),
-        dcc.Store(id=spec.id("spec"), data=_spec_data(spec, chosen)),
+        dcc.Store(id=spec.id("spec"), data=_spec_data(spec, chosen, tiled)),
         dcc.Store(id=spec.id("select")),  # what the page asks the card to show
-        *[dcc.Store(id=spec.request_id(layer.name)) for layer in spec.layers],
+        *[dcc.Store(id=spec.request_id(layer.name)) for layer in spec.layers
+          if layer.name not in tiled],
         dcc.Interval(id=spec.id("tick"), interval=live_ms),
         dl.Map(
             [*boundary_panes(),
              *[dl.Pane(name=f"layer-{pane}", style={"zIndex": z}) for pane, z in PANES.items()],
              *basemap_layers(),
-             # `overlays` given: its own handlers fail on a list they never received
+             # `overlays` given: its own handlers fail on a list they never received. Tiled
+             # layers register first: sorted back into this order (assets/map.js, overlayRank)
              dl.LayersControl(overlays, id=spec.id("layers"), position="topright",
-                              collapsed=False, overlays=checked),
+                              collapsed=False, overlays=checked,
+                              **({"sortLayers": True} if tiled else {})),
              dl.ScaleControl(imperial=False, position="bottomleft")],
             # SVG, not canvas: a canvas per pane would cover the whole map and take every
             # click meant for the panes below it; an SVG pane lets clicks through its gaps
