@@ -11,7 +11,7 @@ from dash.exceptions import PreventUpdate
 
 from exports.jobs import filters_to_json
 from geodata import export_jobs
-from geodata.queries.cockpit_units import LEVEL_TABLES, child_outlines
+from geodata.queries.cockpit_units import LEVEL_TABLES, child_outlines, names_of
 from geodata.queries.overview import unit_bounds
 from geodata.scope import scoped
 from layers.registry import SOURCES
@@ -23,7 +23,7 @@ from .cockpit_common import allowed
 from .export_form import (
     MAX_CONDITIONS, MAX_VALUE_CHARS, BadForm, drawn_area, filterable_fields, read_form,
 )
-from .export_view import job_table
+from .export_view import job_table, units_named
 
 # a user's jobs waiting or running at once: more waits until these are done
 MAX_ACTIVE = 10
@@ -206,5 +206,6 @@ def job_list(_tick, _queued):
     _allowed()
     with scoped(current_scope()) as conn:
         jobs = export_jobs.mine(conn, limit=LISTED)
+        names = names_of(conn, units_named(jobs))
     active = any(job.state in export_jobs.ACTIVE for job in jobs)
-    return job_table(jobs), not active
+    return job_table(jobs, names), not active

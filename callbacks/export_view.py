@@ -3,7 +3,7 @@ while it is kept (pages/export.py places it, callbacks/export.py refreshes it)."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from dash import html
@@ -17,8 +17,9 @@ STATE_NAMES = {"queued": "排队中 queued", "running": "导出中 running", "do
                "failed": "失败 failed", "expired": "已过期 expired"}
 # a job queued this long has no worker taking it: say what to check
 NO_WORKER_AFTER = timedelta(seconds=60)
-HEADERS = ("编号 No.", "图层 Layer", "格式 Format", "坐标系 CRS", "提交 Submitted", "状态 State",
-           "进度 Progress", "行数 Rows", "大小 Size", "文件 File")
+HEADERS = (("编号", "No."), ("图层", "Layer"), ("筛选", "Filters"),
+           ("格式 · 坐标系", "Format · CRS"), ("提交", "Submitted"), ("状态", "State"),
+           ("进度", "Progress"), ("行数", "Rows"), ("大小", "Size"), ("文件", "File"))
 
 
 def size_text(size: int | None) -> str:
@@ -42,7 +43,7 @@ def _elapsed(job: Job, now: datetime) -> str:
 def _progress(job: Job, now: datetime) -> html.Div:
     # a running job's share is the stage it has reached: the bar moves while it writes
     width = 100 if job.state in ("done", "expired") else job.progress
-    label = {"running": f"{_elapsed(job, now)} · {job.progress}%",
+    label = {"running": f"已用 {_elapsed(job, now)}",
              "done": f"用时 {_elapsed(job, now)}"}.get(job.state, "")
     return html.Div(className="export-progress", children=[
         html.Div(className=f"export-bar {job.state}", children=[
@@ -67,13 +68,42 @@ def _file(job: Job, now: datetime) -> list:
                       else "正在写入文件 · writing the file", className="export-note")]
 
 
+def _day(text: str) -> date:
+    return datetime.fromisoformat(text).astimezone(CHINA).date()
+
+
+def filters_text(filters: dict, names: dict[str, str]) -> str:
+    """What a job was narrowed to, in a line: unit by name, drawn area, days, conditions."""
+    parts = []
+    if filters.get("unit"):
+        parts.append(names.get(filters["unit"], filters["unit"]))
+    if filters.get("polygon"):
+        parts.append("绘制区域 drawn area")
+    if filters.get("bbox"):
+        parts.append("范围框 box")
+    since, until = filters.get("since"), filters.get("until")
+    if since or until:
+        first = f"{_day(since):%Y-%m-%d}" if since else "…"
+        # `until` is the midnight after the last day the user chose
+        last = f"{_day(until) - timedelta(days=1):%Y-%m-%d}" if until else "…"
+        parts.append(f"{first} 至 {last}")
+    parts += [f"{field}={value}" for field, value in (filters.get("equals") or {}).items()]
+    return " · ".join(parts) or "全辖区 whole scope"
+
+
+def units_named(jobs: list[Job]) -> list[str]:
+    """The unit codes the jobs were narrowed to (their names are looked up for the list)."""
+    return sorted({job.filters["unit"] for job in jobs if job.filters.get("unit")})
+
+
 def _crs_name(key: str) -> str:
     return {"wgs84": "WGS84", "cgcs2000": "CGCS2000", "gcj02": "GCJ-02", "bd09": "BD-09",
             "gk": "高斯-克吕格 GK"}.get(key, key)
 
 
-def job_table(jobs: list[Job], now: datetime | None = None) -> html.Div | html.Table:
-    """The user's jobs, newest first."""
+def job_table(jobs: list[Job], names: dict[str, str] | None = None,
+              now: datetime | None = None) -> html.Div | html.Table:
+    """The user's jobs, newest first; `names`: unit names by code."""
     if not jobs:
         return html.Div("还没有导出任务：在左侧选择图层并提交 · no exports yet: choose layers "
                         "on the left and submit", className="export-empty")
@@ -84,9 +114,13 @@ def job_table(jobs: list[Job], now: datetime | None = None) -> html.Div | html.T
         rows.append(html.Tr(className=f"export-job {job.state}", children=[
             html.Td(str(job.id)),
             html.Td([source.title_zh if source else job.layer,
-                     html.Span(source.title_en if source else "", className="en")]),
-            html.Td(FORMATS[job.format].title if job.format in FORMATS else job.format),
-            html.Td(_crs_name(job.crs)),
+                     html.Span(source.title_en if source else "", className="en")],
+                    className="export-layer-cell"),
+            html.Td([html.Span(part, className="export-filter")
+                     for part in filters_text(job.filters, names or {}).split(" · ")],
+                    className="export-filters"),
+            html.Td([FORMATS[job.format].title if job.format in FORMATS else job.format,
+                     html.Span(_crs_name(job.crs), className="export-crs")]),
             html.Td(_when(job.created_at)),
             html.Td(html.Span(STATE_NAMES.get(job.state, job.state),
                               className=f"export-state {job.state}")),
@@ -96,4 +130,5 @@ def job_table(jobs: list[Job], now: datetime | None = None) -> html.Div | html.T
             html.Td(_file(job, now), className="export-file"),
         ]))
     return html.Table(className="export-table", children=[
-        html.Thead(html.Tr([html.Th(title) for title in HEADERS])), html.Tbody(rows)])
+        html.Thead(html.Tr([html.Th([zh, html.Span(en, className="en")])
+                            for zh, en in HEADERS])), html.Tbody(rows)])

@@ -86,3 +86,14 @@ def test_only_fields_every_chosen_layer_has_and_none_personal_are_offered():
     both = {name for name, _ in filterable_fields([SOURCES["events"], SOURCES["places"]])}
     assert both == {"id", "code", "address", "grid_code"}
     assert filterable_fields([SOURCES["heat_grid"]]) == []
+
+
+def test_a_job_s_filters_are_said_in_a_line():
+    from callbacks.export_view import filters_text
+
+    stored = {"unit": "210103001", "polygon": "POLYGON ((1 1, 2 1, 2 2, 1 1))",
+              "since": "2026-11-01T00:00:00+08:00", "until": "2026-12-01T00:00:00+08:00",
+              "equals": {"state": "closed"}}
+    assert filters_text(stored, {"210103001": "大西街道"}) == (
+        "大西街道 · 绘制区域 drawn area · 2026-11-01 至 2026-11-30 · state=closed")
+    assert filters_text({}, {}) == "全辖区 whole scope"
