@@ -2,7 +2,8 @@
 scoped session of the requester), claimed and run as the worker runs them. A street analyst's
 job holds their street and nothing else; refusals come back as the job's error; a writer that
 fails, or a worker killed mid-way, leaves no file and a failed job; `onemap worker --once` runs
-what is queued and fails what a dead worker left running."""
+what is queued and fails what a dead worker left running; a running `onemap worker` takes a job
+as it is queued (its export thread) and ends itself on SIGTERM."""
 
 from __future__ import annotations
 
@@ -212,6 +213,47 @@ def test_the_worker_runs_what_is_queued_and_fails_what_a_dead_worker_left(
         assert set(streets["编码"]) == {f"{DISTRICT}001", f"{DISTRICT}002"}
         assert failed.state == "failed" and "submit it again" in failed.error
     finally:
+        with engine.begin() as conn:
+            conn.execute(text("DELETE FROM onemap.export_job"))
+            for table in ("grid", "community", "street", "district"):
+                conn.execute(text(f"DELETE FROM {table}"))
+
+
+def test_the_running_worker_takes_a_job_as_it_is_queued_and_stops_on_sigterm(
+        cli_env, engine, demo_users, tmp_path):
+    import time
+
+    from geodata import users
+    from tests.fixtures.hierarchy import insert_hierarchy
+
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM onemap.export_job"))
+        insert_hierarchy(conn)
+        analyst = users.by_username(conn, "analyst").id
+    worker = subprocess.Popen([onemap_command(), "worker", "--every", "3600"],
+                              env=dict(cli_env, ONEMAP_EXPORT_DIR=str(tmp_path)),
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert "export jobs into" in worker.stdout.readline()  # started, its pass under way
+        with engine.begin() as conn:  # queued after the worker started: its thread polls
+            job_id = conn.execute(text(
+                "INSERT INTO onemap.export_job (user_id, layer, format, crs) VALUES"
+                " (:u, 'community', 'fgb', 'gk') RETURNING id"), {"u": analyst}).scalar_one()
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                job = export_jobs.get(conn, job_id)
+            if job.state in ("done", "failed"):
+                break
+            time.sleep(0.2)
+        assert job.state == "done" and job.rows == 4, job.error
+        assert job.file_name == "community_EPSG4550.fgb"  # 123.4°E: the zone of 123°E
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(timeout=60) != -signal.SIGTERM  # it ended itself, not killed
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
         with engine.begin() as conn:
             conn.execute(text("DELETE FROM onemap.export_job"))
             for table in ("grid", "community", "street", "district"):
