@@ -189,8 +189,12 @@
   // tiled_layers) is a LayerGroup; on its `add` event a Leaflet.VectorGrid goes into it, drawn
   // by the layer's own functions (Display.draw) from its hideout, as its GeoJSON would be. SVG
   // tiles, as the map's other layers: clicks pass through their gaps to the layers below.
-  const TILE_SIZE = 512;  // the 256-px tile x/y of zoom z-1 drawn 512 px wide: a quarter of
-                          // the requests, and the same detail (4096 units a tile)
+  // The 256-px tile x/y of zoom z-2 drawn 1024 px wide: a sixteenth of the requests, and a
+  // unit of the 4096 a tile still a quarter of a pixel. Fewer, larger tiles drew faster on a
+  // busy server than 512 or 256 px (BENCHMARKS.md, "Wall layers"), and a pan mostly finds
+  // its tiles there already.
+  const TILE_SIZE = 1024;
+  const TILE_LEVELS = Math.log2(TILE_SIZE / 256);
   const tileGrids = {};   // "prefix/name" -> {grid, hideout, tiles, tip}
   let TileGrid = null;
 
@@ -206,11 +210,13 @@
     TileGrid = TileGrid || Protobuf.extend({
       _getVectorTilePromise: function (coords) {
         const served = L.point(coords.x, coords.y);  // the tile of /tiles/ this one shows
-        served.z = coords.z - Math.log2(TILE_SIZE / 256);
+        served.z = coords.z - TILE_LEVELS;
         // a tile that cannot be fetched is empty, not one the layer waits for forever
         return Protobuf.prototype._getVectorTilePromise.call(this, served)
           .catch(function () { return {layers: {}}; });
       },
+      // z-index 0, under the pane's SVG: the layers control would number it over it
+      setZIndex: function () { return this; },
       _createLayer: function (feat, pxPerExtent) {
         const layer = Protobuf.prototype._createLayer.call(this, feat, pxPerExtent);
         if (feat.type === 1) layer.getLatLng = symbolLatLng;
@@ -284,14 +290,19 @@
     const styles = {};
     styles[name] = tileStyle(entry);  // the tile's layer is named after the layer's source
     const grid = new (tileGridClass())(layer.tiles.url, {
-      pane: layer.hideout.pane, tileSize: TILE_SIZE, minZoom: layer.tiles.minZoom,
+      pane: layer.hideout.pane, tileSize: TILE_SIZE, zIndex: 0,
+      minZoom: Math.max(layer.tiles.minZoom, TILE_LEVELS),
       rendererFactory: L.svg.tile, interactive: true, vectorTileLayerStyles: styles,
       // with an id, a tile that leaves the screen also leaves the map's event targets
       getFeatureId: function (feature) { return feature.properties.id; },
       fetchOptions: {credentials: "same-origin"},
     });
-    // the state of the tiles on screen, for tests and bench/wall_screen.py
-    grid.on("add", function () { grid.getContainer().dataset.layer = name; });
+    // under the pane's SVG, as the registry orders the layers (cameras, then sensors over
+    // them); which layer it is and the state of its tiles, for tests and bench/wall_screen.py
+    grid.on("add", function () {
+      L.DomUtil.toBack(grid.getContainer());
+      grid.getContainer().dataset.layer = name;
+    });
     grid.on("loading", function () { grid.getContainer().dataset.tiles = "loading"; });
     grid.on("load", function () { grid.getContainer().dataset.tiles = "loaded"; });
     let clicks = 0;

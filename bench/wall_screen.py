@@ -10,7 +10,10 @@ Measures, against a running OneMap signed in as a duty officer (the whole distri
    zooms 13, 15 and 17 at viewport centres spread over the district, and a 3840x2160 screen
    at z13 for events, cameras and the heatmap: p50/p95 ms and median bytes;
 3. the heatmap's windows (1h, 24h, 7d) at z13 and z15: time and payload;
-4. the idle live poll, GET /api/live?since=<token> answering 204: time and body size.
+4. the idle live poll, GET /api/live?since=<token> answering 204: time and body size;
+5. with --tiles-ab, only this, into its own section (issue 14): buildings and cameras drawn as
+   GeoJSON against vector tiles (the URL's draw=), A/B/A/B at 1920x1080 and 3840x2160: first
+   render, a pan of half the map, and the pan back, at z17 and z13.
 
 Times are client-measured round trips over loopback (keep-alive), one request at a time.
 
@@ -18,6 +21,7 @@ Times are client-measured round trips over loopback (keep-alive), one request at
     .venv/bin/python bench/wall_screen.py --serve          # start `onemap serve` on a free port
     .venv/bin/python bench/wall_screen.py --base-url http://127.0.0.1:8050 --user duty \\
         --password duty-demo-2017 --loads 7 --requests 30 --polls 200
+    .venv/bin/python bench/wall_screen.py --tiles-ab --rounds 6 --verdict "…"
 """
 
 from __future__ import annotations
@@ -458,6 +462,302 @@ def measure_first_render(base: str, user: str, password: str, loads: int) -> dic
                          loads)
 
 
+# -- 5: the densest layers as GeoJSON against vector tiles (issue 14) ------------------------
+
+TILES_SECTION = "## Wall layers: GeoJSON against vector tiles (issue 14)"
+DRAW_MODES = ("geojson", "tiles")  # pages/viewport_map.py: the URL's draw= picks the path
+# (zoom, layers shown, layers timed): buildings and cameras close up, cameras over the district
+AB_SCENARIOS = ((17, "district,street,community,buildings,cameras,events",
+                 ("buildings", "cameras")),
+                (13, "district,street,community,cameras,events", ("cameras",)))
+# where a GeoJSON layer draws (buildings are polygons without a pane: Leaflet's overlay pane)
+GEOJSON_PANES = {"buildings": "leaflet-overlay-pane", "cameras": "leaflet-layer-points-pane"}
+
+# Runs before the page's scripts: takes each Leaflet map as it is made (an init hook set as soon
+# as Leaflet defines window.L) and its moveends; when each viewport layer's Dash answer came
+# (headers in, and whether it held data); and when each pane's DOM last changed.
+_AB_PROBE = """
+(() => {
+  if (location.pathname !== "/wall") return;
+  const ab = window.__ab = {responses: [], mutations: {}, tiles: [], moveends: [], maps: [],
+                            last: {}};
+  performance.setResourceTimingBufferSize(5000);
+  let leaflet;
+  Object.defineProperty(window, "L", {configurable: true, enumerable: true,
+    get() { return leaflet; },
+    set(value) {
+      leaflet = value;
+      if (value && value.Map && !value.Map.__ab) {
+        value.Map.__ab = true;
+        value.Map.addInitHook(function () {
+          ab.maps.push(this);
+          this.on("moveend", () => ab.moveends.push(performance.now()));
+        });
+      }
+    }});
+  const originalFetch = window.fetch;
+  window.fetch = async function (input, init) {
+    const response = await originalFetch.apply(this, arguments);
+    const url = typeof input === "string" ? input : input.url;
+    if (url.includes("_dash-update-component")) {
+      let output = "";
+      try { output = JSON.parse(init.body).output; } catch (e) { /* not ours */ }
+      const match = output.match(/"name":"(\\w+)","type":"wall-layer"\\}\\.data/);
+      if (match) {
+        const answer = {layer: match[1], head: performance.now(), data: false, bytes: 0,
+                        same: false};
+        ab.responses.push(answer);
+        response.clone().text().then((body) => {
+          try { answer.data = Object.keys(JSON.parse(body).response || {}).length > 0; }
+          catch (e) { /* an error page */ }
+          answer.bytes = body.length;
+          // the features the layer has already: dash-leaflet has nothing to redraw
+          answer.same = answer.data && ab.last[answer.layer] === body;
+          if (answer.data) ab.last[answer.layer] = body;
+        });
+      }
+    }
+    return response;
+  };
+  const watch = new MutationObserver((records) => {
+    const now = performance.now();
+    for (const record of records) {
+      if (record.type === "attributes") {  // a tiled layer's data-tiles (assets/map.js)
+        const el = record.target;
+        ab.tiles.push({layer: el.dataset.layer, value: el.dataset.tiles, t: now});
+        continue;
+      }
+      const pane = record.target.closest &&
+        record.target.closest(".leaflet-pane:not(.leaflet-map-pane)");
+      if (pane) (ab.mutations[pane.classList[1]] = ab.mutations[pane.classList[1]] || [])
+        .push(now);
+    }
+  });
+  document.addEventListener("DOMContentLoaded",
+    () => watch.observe(document.body, {childList: true, subtree: true, attributes: true,
+                                         attributeFilter: ["data-tiles"]}));
+})();
+"""
+
+# Once `layer` is wholly drawn after `after` (the page's performance.now()), when that happened
+# by the times the page recorded, not when this was asked: from tiles, the grid has every tile
+# of the view, loaded when its last `load` came (or when the map moved, if no tile was
+# missing); as GeoJSON, its pane's first DOM change after a data answer that came after `after`
+# (or that answer, when it held the features the layer had: nothing to redraw).
+_AB_DRAWN = """
+({layer, mode, after, pane}) => {
+  const ab = window.__ab;
+  if (!ab || !ab.maps.length) return false;
+  if (mode === "tiles") {
+    let grid = null;
+    ab.maps[0].eachLayer((l) => {
+      if (l instanceof L.VectorGrid && l.getContainer() &&
+          l.getContainer().dataset.layer === layer) grid = l;
+    });
+    if (!grid || grid.getContainer().dataset.tiles !== "loaded" || grid.isLoading()) return false;
+    const moved = after > 0 ? ab.moveends.find((t) => t > after) : 0;
+    if (moved === undefined) return false;
+    const states = ab.tiles.filter((s) => s.layer === layer && s.t >= moved);
+    if (!states.some((s) => s.value === "loading")) return moved;  // nothing was missing
+    return states.filter((s) => s.value === "loaded").pop().t;
+  }
+  const answer = ab.responses.find((r) => r.layer === layer && r.data && r.head > after);
+  if (answer && answer.same) return answer.head;
+  const changed = answer && (ab.mutations[pane] || []).find((t) => t >= answer.head);
+  return changed === undefined ? false : changed;
+}
+"""
+
+# half the map's width east (or back west), no animation; performance.now() just before
+_AB_PAN = """
+(direction) => {
+  const map = window.__ab.maps[0];
+  const started = performance.now();
+  map.panBy([direction * map.getSize().x / 2, 0], {animate: false});
+  return started;
+}
+"""
+
+# what the layer took over the network: tiles (count, bytes, median ms) or GeoJSON answers
+_AB_TRAFFIC = """
+(layer) => {
+  const tiles = performance.getEntriesByType("resource")
+    .filter((e) => e.name.includes("/tiles/" + layer + "/"));
+  const ms = tiles.map((e) => e.duration).sort((a, b) => a - b);
+  const answers = window.__ab.responses.filter((r) => r.layer === layer && r.data);
+  return {tiles: tiles.length, tile_bytes: tiles.reduce((n, e) => n + e.encodedBodySize, 0),
+          tile_ms: ms.length ? ms[Math.floor(ms.length / 2)] : null,
+          answers: answers.length, answer_bytes: answers.reduce((n, r) => n + r.bytes, 0)};
+}
+"""
+
+
+def ab_centres(rounds: int) -> tuple[list[tuple[float, float]], tuple[float, float]]:
+    """Close-up centres (a point on each of `rounds` buildings picked by a fixed hash) and the
+    district's centre."""
+    engine = make_engine(database_url())
+    with engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) AS p,"
+            " md5(id::text || :seed) AS h FROM onemap.building) b ORDER BY h LIMIT :n"),
+            {"seed": str(SEED), "n": rounds}).all()
+        middle = conn.execute(text(
+            "SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(geom)) AS c"
+            " FROM onemap.district) d")).one()
+    engine.dispose()
+    return [tuple(row) for row in rows], tuple(middle)
+
+
+def _ab_drawn(page, layer: str, mode: str, after: float) -> float:
+    return page.wait_for_function(
+        _AB_DRAWN, arg={"layer": layer, "mode": mode, "after": after,
+                        "pane": GEOJSON_PANES[layer]},
+        polling="raf", timeout=60_000).json_value()
+
+
+def _ab_load(browser, state: dict, base: str, screen: tuple[int, int], mode: str, zoom: int,
+             layers: str, timed: tuple[str, ...], centre: tuple[float, float]) -> dict:
+    """One fresh context (nothing cached) on /wall at `centre`: ms from navigation start until
+    each timed layer is drawn, then from a pan of half the map east until it is drawn again,
+    and from the pan back."""
+    context = browser.new_context(storage_state=state, locale="zh-CN",
+                                  viewport={"width": screen[0], "height": screen[1]})
+    context.add_init_script(_AB_PROBE)
+    page = context.new_page()
+    load = os.getloadavg()[0]
+    try:
+        lng, lat = centre
+        page.goto(f"{base}/wall?layers={layers}&z={zoom}&lat={lat:.5f}&lng={lng:.5f}"
+                  f"&draw={mode}", wait_until="commit")
+        first = {layer: _ab_drawn(page, layer, mode, 0) for layer in timed}
+        page.wait_for_load_state("networkidle")
+        pans = {}
+        for step, direction in (("pan", 1), ("back", -1)):
+            started = page.evaluate(_AB_PAN, direction)
+            pans[step] = {layer: _ab_drawn(page, layer, mode, started) - started
+                          for layer in timed}
+            page.wait_for_load_state("networkidle")
+        traffic = {layer: page.evaluate(_AB_TRAFFIC, layer) for layer in timed}
+    finally:
+        context.close()
+    return {"first": first, **pans, "traffic": traffic, "load": load}
+
+
+def measure_tiles_ab(base: str, user: str, password: str, rounds: int,
+                     screens: tuple[tuple[int, int], ...]) -> dict:
+    """Each scenario on each screen `rounds` times, GeoJSON and tiles one after the other
+    (A/B/A/B …) at the same centre, each load in a fresh signed-in context."""
+    from playwright.sync_api import sync_playwright
+
+    centres, middle = ab_centres(rounds)
+    result = {screen: {mode: {zoom: [] for zoom, _, _ in AB_SCENARIOS} for mode in DRAW_MODES}
+              for screen in screens}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(locale="zh-CN")
+            page = context.new_page()
+            sign_in_tab(page, base, user, password)
+            state = context.storage_state()
+            context.close()
+            for zoom, layers, timed in AB_SCENARIOS:  # one untimed load of each first
+                _ab_load(browser, state, base, screens[0], DRAW_MODES[0], zoom, layers, timed,
+                         middle)
+            for screen in screens:
+                for i in range(rounds):
+                    for zoom, layers, timed in AB_SCENARIOS:
+                        centre = centres[i] if zoom >= 16 else middle
+                        for mode in DRAW_MODES:
+                            run = _ab_load(browser, state, base, screen, mode, zoom, layers,
+                                           timed, centre)
+                            result[screen][mode][zoom].append(run)
+                            print(f"{screen[0]}x{screen[1]} round {i + 1} z{zoom} {mode}: "
+                                  "first " + ", ".join(f"{k} {v:.0f}"
+                                                       for k, v in run["first"].items())
+                                  + " ms; pan " + ", ".join(f"{k} {v:.0f}"
+                                                            for k, v in run["pan"].items())
+                                  + f" ms (load {run['load']:.1f})", flush=True)
+            result["chromium"] = browser.version
+        finally:
+            browser.close()
+    return result
+
+
+def _ab_cells(runs: list[dict], key: str, layer: str) -> tuple[str, float]:
+    values = [run[key][layer] for run in runs]
+    median = statistics.median(values)
+    return f"{_ms(median)} ({_ms(min(values))}–{_ms(max(values))})", median
+
+
+def _ab_tables(ab: dict, wins: dict) -> list[str]:
+    """The timings and the traffic of one screen's runs; counts the wins into `wins`."""
+    lines = ["| scenario | layer | measure | GeoJSON | tiles | tiles ÷ GeoJSON |",
+             "| --- | --- | --- | ---: | ---: | ---: |"]
+    for zoom, _, timed in AB_SCENARIOS:
+        for layer in timed:
+            for key, title in (("first", "first render"), ("pan", "pan"), ("back", "back")):
+                geo, geo_median = _ab_cells(ab["geojson"][zoom], key, layer)
+                til, til_median = _ab_cells(ab["tiles"][zoom], key, layer)
+                wins["tiles" if til_median < geo_median else "geojson"] += 1
+                lines.append(f"| z{zoom} | {layer} | {title} | {geo} | {til} | "
+                             f"{til_median / geo_median:.2f} |")
+    lines += ["", "| scenario | layer | GeoJSON answers | GeoJSON KB | tiles | tiles KB | "
+              "median ms a tile |", "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+    for zoom, _, timed in AB_SCENARIOS:
+        for layer in timed:
+            geo = [run["traffic"][layer] for run in ab["geojson"][zoom]]
+            til = [run["traffic"][layer] for run in ab["tiles"][zoom]]
+            med = lambda runs, k: statistics.median(x[k] for x in runs)  # noqa: E731
+            tile_ms = [x["tile_ms"] for x in til if x["tile_ms"] is not None]
+            lines.append(f"| z{zoom} | {layer} | {med(geo, 'answers'):.0f} | "
+                         f"{_kb(med(geo, 'answer_bytes'))} | {med(til, 'tiles'):.0f} | "
+                         f"{_kb(med(til, 'tile_bytes'))} | "
+                         f"{_ms(statistics.median(tile_ms)) if tile_ms else '–'} |")
+    return lines
+
+
+def markdown_tiles(r: dict) -> str:
+    """The BENCHMARKS.md section of the GeoJSON / vector tiles comparison."""
+    screens = [key for key in r["ab"] if key != "chromium"]
+    loads = [run["load"] for screen in screens for mode in DRAW_MODES
+             for zoom, _, _ in AB_SCENARIOS for run in r["ab"][screen][mode][zoom]]
+    rounds = len(r["ab"][screens[0]][DRAW_MODES[0]][AB_SCENARIOS[0][0]])
+    lines = [
+        TILES_SECTION, "",
+        f"Measured {r['when']} (Asia/Shanghai) on {platform.machine()}, {r['machine']}, "
+        f"Chromium {r['ab']['chromium']}, against `onemap serve` ({r['server']}) at {r['base']} "
+        f"on loopback, signed in as `{r['user']}` (the whole district). Data: "
+        f"{r['scale']['buildings']:,} buildings, {r['scale']['cameras']:,} cameras. 1-minute "
+        f"load average {r['load before']:.1f} before and {r['load after']:.1f} after, "
+        f"{min(loads):.1f}–{max(loads):.1f} at the start of the loads (the machine is shared: "
+        "the two paths alternate load by load, A/B/A/B, so both meet the same load). "
+        "`bench/wall_screen.py --tiles-ab` rewrites this section.", "",
+        "The same /wall view drawn both ways, chosen by the URL's `draw=`: **GeoJSON** (a Dash "
+        "callback answers the padded viewport's features as geobuf; dash-leaflet draws them, "
+        "cameras clustered up to z16) and **tiles** (Leaflet.VectorGrid fetches "
+        "`/tiles/<layer>/{z}/{x}/{y}.pbf` for the tiles on screen, each drawn 1,024 px wide "
+        "(tiles of zoom z-2), and draws them as SVG; every camera a dot). "
+        f"Headless Chromium, each load a fresh signed-in context (nothing cached), {rounds} "
+        "loads per path, scenario and screen after one untimed load; z17 centred on a "
+        "different building each round (the same for both paths), z13 on the district's "
+        "centre. *First render*: from navigation start until the layer is wholly drawn "
+        "(tiles: the grid's last `load`, every tile of the view fetched and drawn into the "
+        "page; GeoJSON: its pane's first change after its data answered, which redraws it "
+        "whole), with events and boundaries shown as on the wall; times the page recorded as "
+        "they happened (DOM changes, Leaflet's events), without the paint. *Pan*: half the "
+        "map's width east without animation, until the layer is wholly drawn again; *back*: "
+        "the pan back. Milliseconds, median (min–max). Below each: what went over the "
+        "network per load (medians), the layer's Dash answers (base64 geobuf in JSON) or its "
+        "tiles.",
+    ]
+    wins = {"tiles": 0, "geojson": 0}
+    for screen in screens:
+        lines += ["", f"### {screen[0]}×{screen[1]}", "", *_ab_tables(r["ab"][screen], wins)]
+    lines += ["", f"Tiles were faster in {wins['tiles']} of the {sum(wins.values())} measures, "
+              f"GeoJSON in {wins['geojson']}. {r['verdict']}"]
+    return "\n".join(lines) + "\n"
+
+
 # -- the report ------------------------------------------------------------------------------
 
 def _kb(size: float) -> str:
@@ -646,7 +946,16 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="viewports per layer and zoom")
     parser.add_argument("--polls", type=int, default=200)
     parser.add_argument("--no-write", action="store_true", help="print, don't touch BENCHMARKS.md")
+    parser.add_argument("--tiles-ab", action="store_true",
+                        help="only compare GeoJSON and vector tiles for the densest layers "
+                             "(its own section of BENCHMARKS.md)")
+    parser.add_argument("--rounds", type=int, default=6, help="A/B rounds of --tiles-ab")
+    parser.add_argument("--verdict", default="",
+                        help="--tiles-ab: the sentence saying which path is the default and why")
     args = parser.parse_args()
+    if args.tiles_ab:
+        tiles_ab(args)
+        return
 
     scale = data_scale(args.requests)
     centres = scale["centres"]
@@ -682,6 +991,20 @@ def main() -> None:
                   f"min {min(values):.2f}, max {max(values):.2f}", flush=True)
         result["load after"] = os.getloadavg()[0]
     publish(SECTION, markdown(result), dry_run=args.no_write)
+
+
+def tiles_ab(args) -> None:
+    """--tiles-ab: the GeoJSON / vector tiles comparison alone, into its own section."""
+    scale = data_scale(1)
+    with serving(args.base_url.rstrip("/"), args.serve) as base:
+        result = {"base": base, "user": args.user, "machine": machine(),
+                  "server": _server_shape(base), "scale": scale,
+                  "when": datetime.now(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M"),
+                  "load before": os.getloadavg()[0], "verdict": args.verdict}
+        result["ab"] = measure_tiles_ab(base, args.user, args.password, args.rounds,
+                                        (SCREEN, SCREEN_4K))
+        result["load after"] = os.getloadavg()[0]
+    publish(TILES_SECTION, markdown_tiles(result), dry_run=args.no_write)
 
 
 if __name__ == "__main__":
