@@ -277,7 +277,7 @@
     if (group.onemapGrid) return;
     // dash-leaflet hands a pattern-matching id over as its JSON text
     const id = typeof ctx.id === "string" ? JSON.parse(ctx.id) : ctx.id;
-    const prefix = id.type.replace(/-tiles$/, ""), name = id.name;
+    const prefix = id.type.replace(/-layer$/, ""), name = id.name;
     const api = window.dash_component_api;
     const store = api && api.getLayout(prefix + "-spec");
     const spec = store && store.props.data, layer = spec && spec.layers[name];
@@ -586,7 +586,7 @@
     restyleTiles(spec, chosen);
     return outputs.map(function (output) {
       const name = output.id.name, layer = spec.layers[name];
-      if (!layer) return nu;
+      if (!layer || layer.tiles) return nu;  // a tiled layer's LayerGroup has no hideout
       const styled = styledHideout(layer, chosen);
       const key = spec.prefix + "/" + name, text = JSON.stringify(styled);
       if (lastStyled[key] === undefined) lastStyled[key] = JSON.stringify(layer.initialHideout);

@@ -112,9 +112,7 @@ def _clicked(spec: MapSpec, trigger, value) -> tuple[str, int, bool] | None:
         if not isinstance(value, dict) or value.get("kind") not in kinds:
             raise InvalidInput(BAD_INPUT)
         return value["kind"], object_id(value.get("id")), True
-    # a layer's GeoJSON, or the LayerGroup its vector tiles are drawn in (assets/map.js)
-    if not isinstance(trigger, dict) or trigger.get("type") not in (spec.id("layer"),
-                                                                    spec.id("tiles")):
+    if not isinstance(trigger, dict):  # a layer's GeoJSON, or its vector tiles' LayerGroup
         raise InvalidInput(BAD_INPUT)
     layer = next((layer for layer in spec.layers if layer.name == trigger.get("name")), None)
     properties = value.get("properties") if isinstance(value, dict) else None
@@ -163,13 +161,12 @@ def register(spec: MapSpec) -> None:
         Output(spec.id("card-body"), "children"), Output(spec.id("card"), "hidden"),
         Output(spec.id("map"), "viewport"),
         Input({"type": spec.id("layer"), "name": ALL}, "clickData"),
-        Input({"type": spec.id("tiles"), "name": ALL}, "clickData"),
         Input(spec.id("select"), "data"),
         Input(spec.id("card-close"), "n_clicks"),
         State(spec.id("map"), "zoom"),
         prevent_initial_call=True,
     )
-    def show_card(_clicks, _tile_clicks, _selected, _close, zoom):
+    def show_card(_clicks, _selected, _close, zoom):
         """The card of what was clicked on the map or selected by the page."""
         value = ctx.triggered[0]["value"] if ctx.triggered else None
         if zoom is not None and not number(zoom):

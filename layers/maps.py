@@ -70,12 +70,9 @@ class MapSpec:
         return {"type": self.id("request"), "name": name}
 
     def layer_id(self, name: str) -> dict:
-        """The component id of a layer's GeoJSON."""
+        """The component id of a layer's GeoJSON, or of the LayerGroup its vector tiles are
+        drawn in."""
         return {"type": self.id("layer"), "name": name}
-
-    def tiles_id(self, name: str) -> dict:
-        """The component id of the LayerGroup a layer's vector tiles are drawn in."""
-        return {"type": self.id("tiles"), "name": name}
 
     def option_id(self, name: str) -> dict:
         return {"type": self.id("option"), "name": name}

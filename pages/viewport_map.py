@@ -73,9 +73,10 @@ def tile_url(layer: Layer) -> str:
 
 def _tiles_overlay(spec: MapSpec, layer: Layer, checked: bool) -> dl.Overlay:
     """A LayerGroup that assets/map.js fills with the layer's vector tiles once it is on the
-    map (its `add` event); a click sets the group's clickData, which opens the card."""
+    map (its `add` event). It has the id a GeoJSON of the layer would: a click sets its
+    clickData, and the card opens through the same callback."""
     return dl.Overlay(
-        dl.LayerGroup(id=spec.tiles_id(layer.name),
+        dl.LayerGroup(id=spec.layer_id(layer.name),
                       eventHandlers={"add": {"variable": JS + "vectorTiles"}}),
         name=layer.title, checked=checked,
     )
