@@ -86,7 +86,7 @@ WALL = MapSpec(
                     "events"),
     # the densest layers (issue 14): BENCHMARKS.md, "Wall layers: GeoJSON against vector tiles"
     tile_layers=("buildings", "cameras"),
-    draw="geojson",
+    draw="tiles",
 )
 
 # the dispatch desk (pages/desk.py): close up around one case, who and what can reach it
