@@ -88,16 +88,6 @@ class Heartbeat(threading.Thread):
     def stop(self) -> None:
         self.stopped.set()
 
-    def abandon(self) -> None:
-        """Stop, and fail the job running now: the process is going and takes it along (what
-        it wrote so far goes with its folder at the next sweep)."""
-        self.stop()
-        running = self.current
-        if running is not None:
-            with self.engine.begin() as conn:
-                export_jobs.fail(conn, running, INTERRUPTED)
-        self.join()
-
 
 @dataclass(frozen=True)
 class Outcome:
