@@ -16,12 +16,13 @@ SIMULATE_RATE ?= 30
 RUN_PACKAGES := postgresql-15 postgresql-15-postgis-3 python3-venv chromium fonts-noto-cjk
 TEST_PACKAGES := chromium chromium-driver fonts-noto-cjk
 
-.PHONY: run test db system-packages test-packages venv clean-db help vendor
+.PHONY: run test bench db system-packages test-packages venv clean-db help vendor
 
 help:
 	@echo "make run   - install what is missing, start the embedded PostGIS, migrate, load the demo"
 	@echo "             district the first time (DEMO_SCALE=demo|district), serve :8050"
 	@echo "make test  - install what is missing (also Chromium), run the whole test suite"
+	@echo "make bench - every benchmark on a district-scale copy of its own; rewrites BENCHMARKS.md"
 
 # The escalation worker and the simulator run beside the server and stop with it. The
 # simulator waits until the server answers /healthz, then keeps the demo district alive
@@ -34,6 +35,11 @@ run: system-packages venv db
 
 test: system-packages test-packages venv
 	CI=$${CI:-} $(BIN)/python -m pytest
+
+# The district-scale data is built once in a cluster of its own (var/bench/pg), never var/pg,
+# and copied for each run (bench/all.py); peers (tipg) get their own venv (var/bench-venv).
+bench: system-packages test-packages venv
+	$(BIN)/python bench/all.py
 
 db: venv
 	$(BIN)/onemap db start

@@ -19,6 +19,17 @@ def write_section(title: str, section: str) -> None:
     RESULTS.write_text(text)
 
 
+def write_first_section(title: str, section: str) -> None:
+    """Replace the section headed `title`, or put it first, under the file's own title."""
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmarks\n\n"
+    if title in text:
+        write_section(title, section)
+        return
+    head, rest = text.split("\n## ", 1) if "\n## " in text else (text.rstrip() + "\n", "")
+    RESULTS.write_text(head.rstrip() + "\n\n" + section.rstrip() + "\n"
+                       + ("\n## " + rest if rest else ""))
+
+
 def publish(title: str, section: str, *, dry_run: bool = False) -> None:
     """Print the section (dry run) or write it into BENCHMARKS.md, saying so."""
     if dry_run:

@@ -6,7 +6,7 @@ reload), a sensor reading moves (sensors and rail reload). After each minute it 
 garbage collection and samples the page's JS heap and DOM node count (Chrome DevTools
 Protocol). Nothing is added to the database: the same rows are updated again and again.
 
-    .venv/bin/python bench/wall_soak.py [--minutes 10] [--every 2] [--base-url URL]
+    .venv/bin/python bench/wall_soak.py [--minutes 10] [--every 2] [--base-url URL | --serve]
 
 Writes a table to BENCHMARKS.md (section "Wall screen soak").
 """
@@ -28,6 +28,7 @@ from geodata.db import get_engine  # noqa: E402
 from results import write_section  # noqa: E402  (bench/results.py: run as a script)
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, sign_in_tab  # noqa: E402
 from tests.support.users import DEMO_PASSWORDS  # noqa: E402
+from wall_screen import serving  # noqa: E402
 SECTION = "## Wall screen soak (issue 5)"
 
 
@@ -101,12 +102,14 @@ def write(rows: list[tuple], every: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-url", default="http://127.0.0.1:8052")
+    parser.add_argument("--serve", action="store_true", help="start `onemap serve` of its own")
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--every", type=float, default=2)
     parser.add_argument("--user", default="duty")
     parser.add_argument("--password", default=DEMO_PASSWORDS["duty"])
     args = parser.parse_args()
-    rows = soak(args.base_url, args.minutes, args.every, args.user, args.password)
+    with serving(args.base_url, args.serve, log_prefix="onemap-bench-soak") as base:
+        rows = soak(base, args.minutes, args.every, args.user, args.password)
     for row in rows:
         print(*row)
     write(rows, args.every)
