@@ -204,16 +204,29 @@ class Settings(BaseSettings):
         )
 
     def session_secret(self) -> str:
-        """The session-signing key: the setting, or one generated once into var/secret_key."""
+        """The session-signing key: the setting, or one generated once into var/secret_key.
+        Every gunicorn worker reads it as it starts; on the first start they may all find no
+        file and make one at the same moment, so a key is written whole under a name of its
+        own and linked into place, which only the first to get there does: every worker then
+        reads that one (never a half-written file, never a key of its own)."""
         if self.secret_key:
             return self.secret_key
         path = PROJECT_ROOT / "var" / "secret_key"
         if not path.exists():
             import secrets
+            import tempfile
 
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(secrets.token_hex(32))
+            handle, written = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")  # 0600
+            try:
+                with os.fdopen(handle, "w") as out:
+                    out.write(secrets.token_hex(32))
+                try:
+                    os.link(written, path)
+                except FileExistsError:  # another worker's came first: that one is the key
+                    pass
+            finally:
+                os.unlink(written)
         return path.read_text().strip()
 
     @property
