@@ -18,7 +18,7 @@ from dash.exceptions import PreventUpdate
 
 from geodata.queries import kpi_cases
 from geodata.queries.overview import unit_bounds
-from geodata.scope import scoped
+from geodata.scope import scoped, scoped_read
 from onemap.domain import kpi
 from onemap.domain.roles import Capability
 from onemap.domain.vocab import (
@@ -174,7 +174,7 @@ def refresh(query, _tick, _live, screen):
     view = view_of(query)
     now = datetime.now(timezone.utc)
     scope = current_scope()
-    with scoped(scope) as conn:
+    with scoped_read(scope) as conn:  # the replica's when there is one
         data = read_page(conn, view.period, view.unit, scope.code, now)
         bounds = unit_bounds(conn, view.unit) if ctx.triggered_id == "cockpit-view" else None
     values = [_number(kpi.KPIS[k], data.values["now"][k]) for k in TILES]
@@ -322,7 +322,7 @@ def drill(state, query):
     if "supervision" in state:
         return (*_supervision_list(state, view), not current_user.can(Capability.EXPORT))
     item = kpi.KPIS[state["kpi"]]
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:
         total, rows = kpi_cases.cases(conn, state["count"], view.period, view.unit,
                                       datetime.now(timezone.utc), offset=state["page"] * PAGE,
                                       limit=PAGE)
@@ -341,7 +341,7 @@ def drill(state, query):
 
 def _supervision_list(state: dict, view) -> tuple:
     chosen, now = state["supervision"], datetime.now(timezone.utc)
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:
         total, rows = supervise_view.cases(conn, view.unit, chosen, now,
                                            offset=state["page"] * PAGE, limit=PAGE)
     pages = max(1, -(-total // PAGE))

@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from geodata.queries import cockpit_panels as panels
 from geodata.queries import cockpit_units
-from geodata.scope import scoped
+from geodata.scope import scoped_read
 from onemap.domain.vocab import DEVICE_STATUSES, PERSON_TAGS, SENSOR_KINDS
 from onemap.web.auth import current_scope
 
@@ -131,7 +131,7 @@ def show(query, _tick, tab, screen):
     view = view_of(query)
     scale = screen_scale(screen)
     now = datetime.now(timezone.utc)
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:
         if tab == "population":
             rows = panels.ages(conn, view.unit)
             own, children = panels.unit_stats(conn, view.unit)

@@ -13,7 +13,7 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
 from geodata.queries import supervision
-from geodata.scope import scoped
+from geodata.scope import scoped, scoped_read
 from onemap.domain.escalation import TIER_NAMES
 from onemap.domain.roles import Capability
 from onemap.domain.vocab import EVENT_STATES
@@ -116,7 +116,7 @@ def board(query, _tick, _live, tab):
     if tab != "supervision":
         raise PreventUpdate
     view = view_of(query)
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:
         found = supervision.board(conn, view.unit, datetime.now(timezone.utc))
     return board_view(found)
 

@@ -25,7 +25,7 @@ from dash import (
 )
 
 from geodata.queries import details
-from geodata.scope import scoped
+from geodata.scope import scoped, scoped_read
 from layers.features import BadRequest, Viewport, features_geobuf
 from layers.maps import MapSpec
 from onemap.domain.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
@@ -75,6 +75,8 @@ def viewport_from_map(view: dict | None) -> Viewport | None:
 
 
 def _register_layer(spec: MapSpec, layer) -> None:
+    reader = scoped_read if spec.replica else scoped
+
     @callback(Output(spec.layer_id(layer.name), "data"),
               Input(spec.request_id(layer.name), "data"), prevent_initial_call=True)
     def load(request):
@@ -89,7 +91,7 @@ def _register_layer(spec: MapSpec, layer) -> None:
                 isinstance(v, str) for v in options.values()):
             raise InvalidInput(BAD_VIEW)
         try:
-            with scoped(current_scope()) as conn:
+            with reader(current_scope()) as conn:
                 return base64.b64encode(features_geobuf(conn, layer, viewport, options)).decode()
         except BadRequest as exc:
             raise InvalidInput(f"{BAD_VIEW} ({exc})") from None

@@ -9,7 +9,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, callback, client
 from dash import ctx, html, no_update
 
 from geodata.queries import wall
-from geodata.scope import scoped
+from geodata.scope import scoped_read
 from layers.maps import WALL
 from onemap.domain.vocab import EVENT_STATES
 from onemap.web.auth import current_scope
@@ -111,7 +111,7 @@ def refresh_rail(live, acknowledged, _minute):
     if ctx.triggered_id == WALL.id("live") and live and not (
             {"event", "sensor"} & set(live.get("changed", []))):
         return [no_update] * 10
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:  # the replica's when there is one
         counts = wall.counters(conn)
         events = wall.feed(conn)
         alarms = wall.banner(conn, BANNER_WINDOW)

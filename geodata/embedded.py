@@ -19,6 +19,9 @@ from pathlib import Path
 from urllib.parse import quote
 
 SUPERUSER = "onemap"
+# the role a streaming replica logs in as (REPLICATION, nothing else): its password sits in the
+# replica's postgresql.auto.conf (primary_conninfo), so it must not be the superuser's
+REPLICATION_ROLE = "onemap_replication"
 SOCKET_PATH_LIMIT = 107  # sun_path in Linux's sockaddr_un, minus the terminating NUL
 
 
@@ -78,12 +81,14 @@ class EmbeddedPostgres:
                 "(apt-get install postgresql-15 postgresql-15-postgis-3) or set ONEMAP_PG_BIN"
             )
 
-    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def _run(self, *args: str, check: bool = True,
+             env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run a PostgreSQL program from bin_dir, as `postgres` when we are root."""
         program = self.bin_dir / args[0]
         self._require(program)
         kwargs: dict = {}
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8",
+               **(env_extra or {})}
         if self._as_postgres:
             account = pwd.getpwnam("postgres")
             kwargs = {"user": account.pw_uid, "group": account.pw_gid, "extra_groups": []}
@@ -99,7 +104,8 @@ class EmbeddedPostgres:
         )
         if check and result.returncode != 0:
             raise EmbeddedError(
-                f"{args[0]} failed ({result.returncode}): {result.stderr.strip() or result.stdout.strip()}"
+                f"{args[0]} failed ({result.returncode}): "
+                f"{result.stderr.strip() or result.stdout.strip()}"
                 + (f"\nsee {self.log_file}" if self.log_file.exists() else "")
             )
         return result
@@ -139,7 +145,8 @@ class EmbeddedPostgres:
         if probe.returncode != 0:
             raise EmbeddedError(
                 f"the postgres system user cannot reach {self.root}: a parent folder is not "
-                "world-executable. Set ONEMAP_PG_DIR to a folder it can reach, e.g. /var/lib/onemap/pg"
+                "world-executable. Set ONEMAP_PG_DIR to a folder it can reach, "
+                "e.g. /var/lib/onemap/pg"
             )
         socket = self.socket_dir / f".s.PGSQL.{self.port}"
         if len(str(socket)) > SOCKET_PATH_LIMIT:
@@ -216,6 +223,9 @@ class EmbeddedPostgres:
             "log_parameter_max_length = 0\n"
             "log_parameter_max_length_on_error = 0\n"
             "log_error_verbosity = terse\n"
+            # read by a streaming replica only (make_replica): its long reads hold back the
+            # primary's vacuum instead of being cancelled by it
+            "hot_standby_feedback = on\n"
         )
         self._give_to_server_user(conf)
 
@@ -308,3 +318,92 @@ class EmbeddedPostgres:
     def sqlalchemy_url(self) -> str:
         """The same address for SQLAlchemy with psycopg 3."""
         return self.libpq_url().replace("postgresql://", "postgresql+psycopg://", 1)
+
+    # -- a streaming replica ---------------------------------------------------------------
+
+    @property
+    def is_standby(self) -> bool:
+        """True for a replica made by `make_replica` (pg_basebackup -R left standby.signal)."""
+        return (self.data_dir / "standby.signal").exists()
+
+    def read_url(self) -> str:
+        """The replica's address without a user: ONEMAP_READ_DATABASE_URL in this form logs
+        the web app in with the primary's own login of onemap_app (geodata/scope.py)."""
+        return f"postgresql:///{self.db_name}?host={quote(str(self.socket_dir))}&port={self.port}"
+
+    def _replication_login(self) -> str:
+        """Let REPLICATION_ROLE log in (created the first time, password in root/<role>.password)
+        and make sure the server takes replication connections on its socket; the password."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.libpq_url(), autocommit=True) as conn:
+            wal_level = conn.execute("SHOW wal_level").fetchone()[0]
+            senders = int(conn.execute("SHOW max_wal_senders").fetchone()[0])
+            if wal_level == "minimal" or senders < 1:
+                raise EmbeddedError("the primary cannot stream: it needs wal_level = replica "
+                                    f"and max_wal_senders > 0 (has {wal_level}, {senders})")
+            password = self.known_login(REPLICATION_ROLE) or secrets.token_hex(16)
+            verb = "ALTER" if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                                           (REPLICATION_ROLE,)).fetchone() else "CREATE"
+            conn.execute(sql.SQL(verb + " ROLE {} WITH LOGIN REPLICATION PASSWORD {}").format(
+                sql.Identifier(REPLICATION_ROLE), sql.Literal(password)))
+            # initdb's pg_hba.conf has "local replication all scram-sha-256"; a cluster whose
+            # file lost it gets a line for the role alone
+            rules = conn.execute("SELECT type, database, user_name FROM pg_hba_file_rules"
+                                 " WHERE error IS NULL").fetchall()
+            if not any(kind == "local" and "replication" in databases
+                       and ({"all", REPLICATION_ROLE} & set(users))
+                       for kind, databases, users in rules):
+                with open(self.data_dir / "pg_hba.conf", "a") as hba:
+                    hba.write(f"\nlocal replication {REPLICATION_ROLE} scram-sha-256\n")
+                conn.execute("SELECT pg_reload_conf()")
+        path = self.root / f"{REPLICATION_ROLE}.password"
+        if not path.exists():
+            path.touch(mode=0o600)
+            path.write_text(password + "\n")
+        return password
+
+    def make_replica(self, root: Path, *, port: int) -> EmbeddedPostgres:
+        """A hot-standby streaming replica of this cluster in `root` (its own data, socket, log;
+        `port` names its socket), made with pg_basebackup -R, started, and returned. The
+        primary is started if it is not running. A folder that already holds a replica is
+        started again, not made anew. No replication slot: a replica stopped for longer than
+        the primary keeps its WAL (max_wal_size) must be made again."""
+        replica = EmbeddedPostgres(
+            root, port=port, bin_dir=self.bin_dir, db_name=self.db_name, listen=self.listen,
+            shared_buffers=self.shared_buffers, fsync=self.fsync)
+        if replica.root == self.root or (replica.port == self.port and self.listen):
+            raise EmbeddedError("a replica needs a folder of its own (and with ONEMAP_PG_LISTEN "
+                                "set, a port of its own)")
+        if replica.initialised and not replica.is_standby:
+            raise EmbeddedError(f"{replica.data_dir} holds a cluster that is not a replica")
+        self.start()
+        with replica._lock():
+            if not replica.initialised:
+                password = self._replication_login()
+                replica.root.chmod(0o755)
+                replica._check_reachable()
+                for folder in (replica.data_dir, replica.socket_dir, replica.log_file.parent):
+                    folder.mkdir(parents=True, exist_ok=True)
+                if any(replica.data_dir.iterdir()):
+                    raise EmbeddedError(f"{replica.data_dir} is not empty but holds no cluster")
+                replica.data_dir.chmod(0o700)
+                replica.socket_dir.chmod(0o700)
+                replica._give_to_server_user(
+                    replica.data_dir, replica.socket_dir, replica.log_file.parent)
+                try:  # the password in the environment, never on a command line
+                    replica._run(
+                        "pg_basebackup", "-D", str(replica.data_dir), "-h", str(self.socket_dir),
+                        "-p", str(self.port), "-U", REPLICATION_ROLE, "-w", "-R",
+                        "-X", "stream", "-c", "fast",
+                        env_extra={"PGPASSWORD": password, "PGAPPNAME": replica.root.name})
+                except EmbeddedError:
+                    shutil.rmtree(replica.data_dir, ignore_errors=True)
+                    raise
+                # roles replicate, and so do their passwords: the superuser's opens the
+                # replica (its start, `onemap db status` with ONEMAP_PG_DIR on it)
+                replica.password_file.touch(mode=0o600)
+                replica.password_file.write_text(self.password + "\n")
+        replica.start()
+        return replica

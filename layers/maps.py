@@ -30,6 +30,10 @@ class MapSpec:
     features; `draw` says whether they are ("tiles") or not ("geojson"), unless the URL's
     `draw=` chooses for that view (bench/wall_screen.py measures both). Over a GCJ-02 basemap
     they are always GeoJSON: tiles cannot be shifted onto it.
+
+    `replica`: the page's map reads (its layout's outlines, its layers) go to the read replica
+    when there is one (ONEMAP_READ_DATABASE_URL, geodata/scope.py's scoped_read): the wall,
+    which only watches; the desk and the look-up read what their user has just written.
     """
 
     prefix: str
@@ -37,6 +41,7 @@ class MapSpec:
     default_layers: tuple[str, ...]
     tile_layers: tuple[str, ...] = ()
     draw: str = "geojson"
+    replica: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.layer_names) - set(VIEWPORT_LAYERS)
@@ -87,6 +92,7 @@ WALL = MapSpec(
     # the densest layers (issue 14): BENCHMARKS.md, "Wall layers: GeoJSON against vector tiles"
     tile_layers=("buildings", "cameras"),
     draw="tiles",
+    replica=True,
 )
 
 # the dispatch desk (pages/desk.py): close up around one case, who and what can reach it

@@ -60,6 +60,16 @@ class Settings(BaseSettings):
         "the role onemap_auth (LOGIN, created by the migrations; give it a password). Unset: "
         "the owner with SET ROLE. The embedded cluster gives onemap_auth a password of its own.",
     )
+    read_database_url: str | None = Field(
+        default=None,
+        description="A streaming replica of the database (hot standby) for the wall's and the "
+        "cockpit's reads: their map layers, vector tiles, rail and figures, and every screen's "
+        "live poll; everything that writes, sign-in and sessions stay on the primary. A URL "
+        "without a user logs in as the app does on the primary (the embedded cluster's "
+        "onemap_app, ONEMAP_APP_DATABASE_URL's login, else the owner with SET ROLE): roles and "
+        "their passwords replicate. `onemap db replica DIR` makes one of the embedded cluster "
+        "and prints this setting. Unset: every read on the primary.",
+    )
     pg_dir: Path = Field(
         default=PROJECT_ROOT / "var" / "pg",
         description="Folder of the embedded cluster (data, socket, log, password).",
@@ -189,7 +199,8 @@ class Settings(BaseSettings):
             raise ValueError(f"ONEMAP_BASEMAP must be one of {', '.join(BASEMAPS)}")
         return value
 
-    @field_validator("database_url", "app_database_url", "auth_database_url")
+    @field_validator("database_url", "app_database_url", "auth_database_url",
+                     "read_database_url")
     @classmethod
     def _postgres_only(cls, value: str | None) -> str | None:
         """Accept only PostgreSQL URLs and make SQLAlchemy use psycopg 3."""

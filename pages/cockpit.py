@@ -15,7 +15,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from geodata.queries.overview import unit_bounds
-from geodata.scope import scoped
+from geodata.scope import scoped_read
 from onemap.domain import kpi
 from onemap.domain.roles import Capability
 from onemap.web.auth import current_scope, current_user
@@ -146,7 +146,7 @@ def layout(**query) -> html.Div:
     """The cockpit the URL names, in the user's scope; the numbers arrive by callback."""
     scope = current_scope()
     view = view_from_url(query, scope.code, datetime.now(ZONE).date())
-    with scoped(scope) as conn:
+    with scoped_read(scope) as conn:
         bounds = unit_bounds(conn, view.unit)
     graph = {"displayModeBar": False, "responsive": True}
     # printed (onemap/web/cockpit_report.py): the figures without the controls

@@ -12,7 +12,7 @@ import dash_leaflet as dl
 from dash import dcc, html
 
 from geodata.queries.overview import unit_bounds
-from geodata.scope import scoped
+from geodata.scope import scoped, scoped_read
 from layers.admin import BOUNDARY_LAYERS, boundary_geojson
 from layers.base import PANES, Layer
 from layers.maps import DRAW_MODES, MapSpec
@@ -154,7 +154,7 @@ def _legend(spec: MapSpec) -> html.Details:
 def viewport_map(spec: MapSpec, query: dict) -> html.Div:
     """The map in the user's scope, restored from the URL's layers, view and options."""
     scope = current_scope()
-    with scoped(scope) as conn:
+    with (scoped_read if spec.replica else scoped)(scope) as conn:
         bounds = unit_bounds(conn, scope.code)
         boundaries = [(layer, boundary_geojson(conn, layer)) for layer in BOUNDARY_LAYERS]
     # a key given twice arrives as a list (dash's query parsing): such a value is ignored

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 from sqlalchemy import text
 
@@ -11,7 +13,8 @@ from geodata.embedded import EmbeddedError
 from geodata.integrity import check_hierarchy
 from onemap.settings import get_settings
 
-app = typer.Typer(help="The database: start, stop, migrate, reset, check.", no_args_is_help=True)
+app = typer.Typer(help="The database: start, stop, migrate, reset, check, replica.",
+                  no_args_is_help=True)
 
 
 def _fail(message: str) -> None:
@@ -54,6 +57,31 @@ def stop() -> None:
     except EmbeddedError as exc:
         _fail(str(exc))
     typer.echo("stopped" if was_running else "not running")
+
+
+@app.command()
+def replica(
+    folder: Path = typer.Argument(..., metavar="DIR",
+                                  help="Folder of the replica (data, socket, log)."),
+    port: int = typer.Option(None, "--port", help="Its port (names its socket); default: the "
+                             "primary's + 1."),
+) -> None:
+    """Make a streaming replica of the embedded cluster in DIR (pg_basebackup -R) and start
+    it, or start the one already there; prints the ONEMAP_READ_DATABASE_URL that sends the
+    wall's and the cockpit's reads to it."""
+    settings = get_settings()
+    if not settings.embedded:
+        _fail("ONEMAP_DATABASE_URL is set: make the replica with that server's own tools, then "
+              "set ONEMAP_READ_DATABASE_URL to it.")
+    try:
+        made = embedded_cluster(settings).make_replica(
+            folder, port=port if port is not None else settings.pg_port + 1)
+    except EmbeddedError as exc:
+        _fail(str(exc))
+    typer.echo(f"replica running: {made.data_dir} (socket in {made.socket_dir}, "
+               f"port {made.port}); stop it with ONEMAP_PG_DIR={made.root} "
+               f"ONEMAP_PG_PORT={made.port} onemap db stop")
+    typer.echo(f"ONEMAP_READ_DATABASE_URL={made.read_url()}")
 
 
 @app.command()

@@ -12,7 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from geodata import live
-from geodata.scope import scoped
+from geodata.scope import scoped, scoped_read
 from layers.features import BadRequest, Viewport, features_geobuf
 from layers.registry import VIEWPORT_LAYERS
 from onemap.domain.roles import Capability
@@ -66,7 +66,10 @@ def features(name: str):
 @requires(Capability.VIEW_MAP)
 def live_changes():
     """Change detection for open screens: no body at all when nothing moved."""
-    with scoped(current_scope()) as conn:
+    # on the read replica when there is one, even for a session it has not replayed yet (the
+    # clock is no one's in particular): a screen then never hears of a change before the
+    # replica its layers read from has it; the primary is never behind the replica
+    with scoped_read(current_scope(), needs_session=False) as conn:
         versions = live.clock(conn)
     changed = live.changed_topics(parsed_query(LiveQuery).since, versions)
     if not changed:

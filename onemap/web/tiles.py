@@ -4,7 +4,8 @@ GET /tiles/<layer>.json              TileJSON 3.0.0: the tile URL, zooms, the di
                                      and the layer's fields
 GET /tiles/<layer>/<z>/<x>/<y>.pbf   one Mapbox Vector Tile (layers/tiles.py)
 
-Every tile is read on the caller's scoped connection, so two users get different tiles for
+Every tile is read on the caller's scoped connection (on the read replica when there is one:
+the wall draws buildings and cameras from here), so two users get different tiles for
 the same URL: answers are private to the user and cached for a minute only. A tile with
 nothing in it is 200 with an empty body (an MVT of no layers), which every client reads as an
 empty tile; 204 is not understood by all of them. Desktop clients sign in with HTTP Basic
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from geodata.scope import scoped
+from geodata.scope import scoped_read
 from layers.base import Source
 from layers.registry import SOURCES, VIEWPORT_LAYERS
 from layers.tiles import (MAX_ZOOM, MIN_ZOOM, district_bounds, tile, tile_fields, tiled,
@@ -68,7 +69,7 @@ def tile_json(source: Source, base_url: str, bounds: tuple[float, ...]) -> dict:
 def tilejson(layer: str):
     """The layer's TileJSON; 404 for an unknown layer or one not served as tiles."""
     source = _source(layer)
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:
         bounds = district_bounds(conn)
     base_url = request.host_url.rstrip("/") + api.url_prefix
     response = jsonify(tile_json(source, base_url, bounds))
@@ -85,6 +86,6 @@ def vector_tile(layer: str, z: int, x: int, y: int):
     if not valid_tile(z, x, y) or z < source.tile_min_zoom:
         raise NotFound("无此瓦片", "no such tile",
                        zooms=[max(MIN_ZOOM, source.tile_min_zoom), MAX_ZOOM])
-    with scoped(current_scope()) as conn:
+    with scoped_read(current_scope()) as conn:  # the wall's buildings and cameras
         payload = tile(conn, source, z, x, y)
     return Response(payload, mimetype=MVT, headers=PRIVATE)
