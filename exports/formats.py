@@ -13,6 +13,9 @@ one file at `path`. What users of each format run into is handled here:
 - KML: WGS84 by its standard, so no other coordinate system.
 - Times in Asia/Shanghai with their offset (…T09:30:00+08:00), as times where the format has
   them and as ISO text where it has not.
+
+GDAL does not report every failed write: on a full disk its KML writer leaves a file cut short
+without an error. `cut_short` finds a text format's file that does not end as it must.
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ XLSX_ROWS_PER_SHEET = 1_048_575
 # Excel keeps at most this many characters in a cell
 XLSX_CELL_LIMIT = 32_767
 SHAPEFILE_NAME_BYTES = 10
+
+
+# how a whole file of a text format GDAL writes ends (whitespace aside)
+ENDINGS = {"kml": b"</kml>", "geojson": b"}"}
 
 
 class FormatRefused(ValueError):
@@ -173,6 +180,17 @@ def write_shapefile(frame, source, crs, path, columns):
         with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
             for member in sorted(Path(folder).iterdir()):
                 archive.write(member, member.name)
+
+
+def cut_short(key: str, path: Path) -> bool:
+    """Whether a file just written in format `key` lacks its format's ending (a write that
+    failed without saying so); False for formats whose writers report every failure."""
+    ending = ENDINGS.get(key)
+    if ending is None:
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(max(0, Path(path).stat().st_size - 256))
+        return not handle.read().rstrip().endswith(ending)
 
 
 def _description(source: Source, crs: OutputCrs) -> str:

@@ -29,7 +29,8 @@ from onemap.domain.roles import ROLE_CAPABILITIES
 
 from .crs import UnknownCrs
 from .formats import FormatRefused
-from .run import BadExport, ExportRefused, ExportRequest, export_layer
+from .run import BadExport, ExportRefused, ExportRequest, FolderUnwritable, export_layer, \
+    unwritable
 
 log = logging.getLogger("onemap.exports")
 
@@ -115,7 +116,7 @@ def _error_text(exc: BaseException, role: str, layer: str) -> str:
     if isinstance(exc, ExportRefused):
         return (f"无权导出该图层 · a {role} may not export {layer}: exporting needs the export "
                 "right (and, for people, the right to look them up)")
-    if isinstance(exc, REFUSALS):
+    if isinstance(exc, (*REFUSALS, FolderUnwritable)):
         return str(exc)
     return (f"导出失败 · the export failed ({type(exc).__name__}): submit it again or ask "
             "an administrator")
@@ -138,7 +139,13 @@ def run_job(engine: Engine, claimed: Claimed, folder: Path, *,
     beating = Heartbeat(engine, job.id, heartbeat_every)
     beating.start()
     try:
-        out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            out.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            trouble = unwritable(out, exc)
+            if trouble is None:
+                raise
+            raise trouble from exc
         result = export_layer(Scope(user.scope_code, session=token), user.role,
                               request_of(job), out, user_agent=f"onemap worker (job {job.id})",
                               via="job")

@@ -6,11 +6,14 @@ personal fields out for roles that may not look people up and masks them for tho
 coordinates in the chosen system, writes the file beside its final name and moves it there
 only when whole, and writes one audit row (layer, filters, format, coordinate system, rows) in
 the same transaction as the read. A failure leaves no file and no audit row of an export that
-did not happen.
+did not happen; when the folder's disk is full or read-only, the error (FolderUnwritable) names
+the folder and says which.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +29,7 @@ from onemap.domain import masking
 from onemap.domain.roles import Capability, can
 
 from .crs import OutputCrs, output_crs
-from .formats import FORMATS, Columns
+from .formats import FORMATS, Columns, cut_short
 
 CHINA = "Asia/Shanghai"
 MASKS = {"name": masking.mask_name, "phone": masking.mask_phone,
@@ -39,6 +42,50 @@ class ExportRefused(PermissionError):
 
 class BadExport(ValueError):
     """An unknown layer, format or header choice; the message lists the choices."""
+
+
+class FolderUnwritable(OSError):
+    """The folder an export writes to is full or read-only; the message names it and says
+    which, in both languages (what the requester reads and what an administrator must fix)."""
+
+
+# less than this left on the disk after a write failed without an errno (GDAL's, SQLite's
+# "database or disk is full"): it failed for want of space
+NEARLY_FULL = 1 << 20
+
+
+def _errnos(error: BaseException) -> set:
+    found, current = set(), error
+    for _ in range(10):
+        if current is None:
+            break
+        found.add(getattr(current, "errno", None))
+        current = current.__cause__ or current.__context__
+    return found
+
+
+def unwritable(folder: Path, error: BaseException) -> FolderUnwritable | None:
+    """FolderUnwritable when `error`, raised writing into `folder`, came of its disk being
+    full or read-only; None for any other failure."""
+    if not (isinstance(error, OSError) or type(error).__module__.startswith("pyogrio")):
+        return None  # a refusal, a database error: not the disk's doing
+    codes = _errnos(error)
+    existing = Path(folder)
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    try:
+        disk = os.statvfs(existing)
+    except OSError:
+        return None
+    if errno.EROFS in codes or disk.f_flag & os.ST_RDONLY:
+        return FolderUnwritable(errno.EROFS, f"导出目录只读 · the export folder {folder} is "
+                                "read-only: make it writable, then export again")
+    free = (disk.f_bfree if os.geteuid() == 0 else disk.f_bavail) * disk.f_frsize
+    if codes & {errno.ENOSPC, errno.EDQUOT} or free < NEARLY_FULL:
+        return FolderUnwritable(errno.ENOSPC, f"导出目录已满 · the export folder {folder} is "
+                                "full (no space left on its disk): free space there, then "
+                                "export again")
+    return None
 
 
 @dataclass(frozen=True)
@@ -113,7 +160,8 @@ def export_layer(scope: Scope, role: str, request: ExportRequest, out: Path, *,
     """Write `request`'s layer to `out` (a file, or a folder to name it in: file_name) as
     `scope`'s session sees it, audited as that session.
     ExportRefused when the role may not; BadExport, BadFilter (layers.rows),
-    UnknownCrs or FormatRefused (with what to choose instead) for a request that cannot be."""
+    UnknownCrs or FormatRefused (with what to choose instead) for a request that cannot be;
+    FolderUnwritable when the folder's disk is full or read-only."""
     source = _check(request)
     if not may_export(role, source):
         with scoped(scope) as conn:
@@ -142,14 +190,20 @@ def export_layer(scope: Scope, role: str, request: ExportRequest, out: Path, *,
                                else source.field(name).title_zh) for name in kept))
         try:
             FORMATS[request.format].write(frame, source, crs, partial, names)
+            if cut_short(request.format, partial):
+                raise OSError(errno.EIO, f"{out.name} was cut short while being written")
             users.audit_session(
                 conn, action="export", object_kind="layer", object_id=source.name, ip=ip,
                 user_agent=user_agent,
                 details={"via": via, "format": request.format, "crs": crs.crs.name,
                          "rows": len(frame), "filters": filters.describe(),
                          "personal": treatment, "file": out.name})
-        except BaseException:
-            partial.unlink(missing_ok=True)
+        except BaseException as exc:
+            trouble = unwritable(partial.parent, exc)  # before the partial file frees space
+            with contextlib.suppress(OSError):  # a read-only disk refuses even a missing file
+                partial.unlink(missing_ok=True)
+            if trouble is not None:
+                raise trouble from exc
             raise
     os.replace(partial, out)  # committed: the file appears whole or not at all
     return ExportResult(out, len(frame), out.stat().st_size, crs, treatment)

@@ -18,7 +18,8 @@ from shapely.errors import ShapelyError
 
 from exports.crs import UnknownCrs
 from exports.formats import FORMATS, FormatRefused
-from exports.run import CHINA, BadExport, ExportRefused, ExportRequest, export_layer
+from exports.run import CHINA, BadExport, ExportRefused, ExportRequest, FolderUnwritable, \
+    export_layer
 from geodata import sessions, users
 from layers.rows import BadFilter, Filters
 from geodata.scope import Scope
@@ -118,7 +119,7 @@ def export(
         finally:
             with engine.begin() as conn:
                 sessions.end(conn, token, "export finished")
-    except (BadExport, BadFilter, UnknownCrs, FormatRefused) as exc:
+    except (BadExport, BadFilter, UnknownCrs, FormatRefused, FolderUnwritable) as exc:
         fail(str(exc))
     except ExportRefused:
         fail(f"{as_user} ({user.role}) may not export {layer}: exporting needs the export "
