@@ -6,6 +6,10 @@ small bilingual page (no external assets; it reloads itself), both with `Retry-A
 gets one WARNING per process when the database is first found unreachable and one INFO when a
 connection succeeds again; nothing in between.
 
+A database whose disk is full (SQLSTATE 53100: it answers, reads work, writes fail) is the
+same for a client: 503 with Retry-After, its report kept for a retry; the log says so once a
+minute per process, not once per request.
+
 A statement that fails inside a reachable database (a constraint, a bad cast) is still a 500,
 logged with where it happened but without the error's text: PostgreSQL's messages quote the
 values involved ("Failing row contains (张三, 138…)", `invalid input syntax … "张三"`), and
@@ -40,6 +44,9 @@ INTERNAL = "internal error / 服务器内部错误"
 # SQLSTATEs that mean "cannot talk to the database" rather than "this statement failed":
 # class 08 (connection exception), the server shutting down or starting up, no free slots
 _UNREACHABLE_STATES = {"57P01", "57P02", "57P03", "53300"}
+# the database answers but cannot write: its disk is full
+_DISK_FULL_STATES = {"53100"}
+DISK_FULL_LOG_EVERY = 60.0
 _DIAG_NAMES = ("schema_name", "table_name", "column_name", "datatype_name", "constraint_name")
 
 UNAVAILABLE_PAGE = f"""<!doctype html>
@@ -89,6 +96,12 @@ def database_unreachable(error: BaseException) -> bool:
         if isinstance(current, EmbeddedError):  # the embedded cluster could not be started
             return True
     return False
+
+
+def database_disk_full(error: BaseException) -> bool:
+    """True when the database refused a write for want of disk space."""
+    return any(isinstance(current, psycopg.Error) and current.sqlstate in _DISK_FULL_STATES
+               for current in _chain(error))
 
 
 def _database_error(error: BaseException) -> BaseException | None:
@@ -160,6 +173,25 @@ class _OutageState:
 
 
 outage = _OutageState()
+
+
+class _DiskFullLog:
+    """Logs a full database disk at most once every DISK_FULL_LOG_EVERY seconds."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = float("-inf")
+
+    def failed(self, error: BaseException) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last < DISK_FULL_LOG_EVERY:
+                return
+            self._last = now
+        log.warning("database disk full, writes refused (503): %s", describe(error))
+
+
+disk_full = _DiskFullLog()
 
 
 def _on_checkout(dbapi_connection, _record, _proxy) -> None:
@@ -241,6 +273,9 @@ def init_outage(server: Flask) -> None:
     def handle(error: Exception):
         if database_unreachable(error):
             outage.failed(error, g.get("onemap_request_began"))
+            return unavailable_response()
+        if database_disk_full(error):
+            disk_full.failed(error)
             return unavailable_response()
         if _database_error(error) is None:
             raise error  # a rate-limit storage error that is not the database's: Flask's 500
