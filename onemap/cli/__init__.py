@@ -11,6 +11,7 @@ from onemap.settings import get_settings
 
 from . import appraisal, db, importing, serve, simulate, tokens, users, worker
 from .export import export
+from . import backup as backup_commands
 from . import demo as demo_command
 
 app = typer.Typer(
@@ -28,6 +29,8 @@ app.command("worker")(worker.worker)
 app.command("simulate")(simulate.simulate)
 app.command("demo")(demo_command.demo)
 app.command("export")(export)
+app.command("backup")(backup_commands.backup)
+app.command("restore")(backup_commands.restore)
 
 
 def main() -> None:
