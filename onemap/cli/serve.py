@@ -10,8 +10,9 @@ import typer
 from geodata.db import database_url
 from onemap.settings import PROJECT_ROOT, THREADS_PER_WORKER, get_settings
 
-# address, time, method, path (without its query string), status, bytes, milliseconds
-ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# address, time, method, path (without its query string), status, bytes, milliseconds, and
+# the worker that answered (<pid>: which of several workers served a request)
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %(p)s'
 
 
 def serve(

@@ -56,6 +56,9 @@ class Client:
             # as http.client: no User-Agent unless given; the address the audit log records
             self._flask.environ_base.pop("HTTP_USER_AGENT", None)
             self._flask.environ_base["REMOTE_ADDR"] = ip
+        # over loopback, a client of another address binds its connections to it (all of
+        # 127/8 is this machine's), so that the server sees it as a browser elsewhere
+        self._source = None if ip == "127.0.0.1" else (ip, 0)
         self._keep_alive = keep_alive
         self._connection: http.client.HTTPConnection | None = None
 
@@ -80,7 +83,8 @@ class Client:
         return reply
 
     def _over_http(self, method: str, path: str, data, headers: dict) -> Reply:
-        conn = self._connection or http.client.HTTPConnection(self.netloc, timeout=30)
+        conn = self._connection or http.client.HTTPConnection(self.netloc, timeout=30,
+                                                               source_address=self._source)
         conn.request(method, path, body=data, headers=headers)
         response = conn.getresponse()
         body = response.read()
