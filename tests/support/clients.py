@@ -83,10 +83,22 @@ class Client:
         return reply
 
     def _over_http(self, method: str, path: str, data, headers: dict) -> Reply:
-        conn = self._connection or http.client.HTTPConnection(self.netloc, timeout=30,
-                                                               source_address=self._source)
-        conn.request(method, path, body=data, headers=headers)
-        response = conn.getresponse()
+        reused = self._connection is not None
+        conn = self._connection or self._connect()
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+        except (BrokenPipeError, ConnectionResetError, http.client.RemoteDisconnected):
+            conn.close()
+            self._connection = None
+            if not reused:
+                raise
+            # the server closed a kept-alive connection while it sat idle (gunicorn's
+            # keep-alive is 2 s): the request never reached it, so send it again on a new
+            # one, as a browser does
+            conn = self._connect()
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
         body = response.read()
         reply = Reply(response.status, dict(response.headers), body,
                       response.headers.get_all("Set-Cookie") or [])
@@ -96,6 +108,9 @@ class Client:
             conn.close()
             self._connection = None
         return reply
+
+    def _connect(self) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(self.netloc, timeout=30, source_address=self._source)
 
     def _in_process(self, method: str, path: str, data, headers: dict) -> Reply:
         if not headers.get("Cookie"):
