@@ -298,17 +298,30 @@ class EmbeddedPostgres:
         import psycopg
         from psycopg import sql
 
-        path = self.root / f"{role}.password"
-        password = self.known_login(role) or secrets.token_hex(16)
         with psycopg.connect(self.libpq_url(), autocommit=True) as conn:
+            # the workers of a first `onemap serve` all ask at once: without the lock each
+            # would set a password of its own and the file would keep the first, not the last
+            conn.execute("SELECT pg_advisory_lock(hashtext('onemap.login_for'), hashtext(%s))",
+                         (role,))
             if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                 raise EmbeddedError(f"role {role} does not exist yet: run `onemap db migrate`")
+            password = self.known_login(role) or secrets.token_hex(16)
             conn.execute(sql.SQL("ALTER ROLE {} WITH LOGIN PASSWORD {}").format(
                 sql.Identifier(role), sql.Literal(password)))
-        if not path.exists():  # written once the role accepts it, so a file means a login
-            path.touch(mode=0o600)
-            path.write_text(password + "\n")
+            self._remember_login(role, password)
         return password
+
+    def _remember_login(self, role: str, password: str) -> None:
+        """Write root/<role>.password once the role accepts it (a file means a login), whole
+        or not at all: a reader never sees half a password."""
+        path = self.root / f"{role}.password"
+        if path.exists():
+            return
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(password + "\n")
+        os.replace(draft, path)
 
     def known_login(self, role: str) -> str | None:
         """The password `login_for` gave the role, or None when it has given none yet."""
@@ -358,10 +371,7 @@ class EmbeddedPostgres:
                 with open(self.data_dir / "pg_hba.conf", "a") as hba:
                     hba.write(f"\nlocal replication {REPLICATION_ROLE} scram-sha-256\n")
                 conn.execute("SELECT pg_reload_conf()")
-        path = self.root / f"{REPLICATION_ROLE}.password"
-        if not path.exists():
-            path.touch(mode=0o600)
-            path.write_text(password + "\n")
+        self._remember_login(REPLICATION_ROLE, password)
         return password
 
     def make_replica(self, root: Path, *, port: int) -> EmbeddedPostgres:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -49,6 +50,20 @@ def test_password_is_required(cluster: EmbeddedPostgres):
     wrong = cluster.libpq_url().replace(cluster.password, "not-the-password")
     with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
         psycopg.connect(wrong)
+
+
+def test_workers_asking_for_a_login_at_once_all_get_the_one_that_works(cluster):
+    """A first `onemap serve` starts its workers together and each asks for the app's logins:
+    every one must get the password the role has, and the file must keep that one."""
+    with psycopg.connect(cluster.libpq_url(), autocommit=True) as conn:
+        conn.execute("CREATE ROLE racing_login")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        given = list(pool.map(lambda _: cluster.login_for("racing_login"), range(16)))
+    assert len(set(given)) == 1
+    assert cluster.known_login("racing_login") == given[0]
+    with psycopg.connect(cluster.libpq_url(user="racing_login", password=given[0])) as conn:
+        assert conn.execute("SELECT current_user").fetchone()[0] == "racing_login"
+    assert oct((cluster.root / "racing_login.password").stat().st_mode & 0o777) == "0o600"
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root hands the server to `postgres`")
