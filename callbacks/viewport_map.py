@@ -26,10 +26,11 @@ from dash import (
 
 from geodata.queries import details
 from geodata.scope import scoped, scoped_read
+from geodata.shared_answers import SHARED
 from layers.features import BadRequest, Viewport, features_geobuf
 from layers.maps import MapSpec
 from onemap.domain.coordinates import gcj02_to_wgs84, wgs84_to_gcj02
-from onemap.web.auth import current_scope
+from onemap.web.auth import current_role, current_scope
 from onemap.web.request_guard import InvalidInput
 from pages.map_parts import overlays_need_gcj02
 
@@ -69,7 +70,7 @@ def viewport_from_map(view: dict | None) -> Viewport | None:
     viewport = Viewport(max(float(west), -180), max(float(south), -90), min(float(east), 180),
                         min(float(north), 90), int(round(zoom)))
     try:
-        return viewport.checked().padded(VIEWPORT_PADDING)
+        return viewport.checked().padded(VIEWPORT_PADDING).snapped()
     except BadRequest as exc:  # its message names the rule, not the value
         raise InvalidInput(f"{BAD_VIEW} ({exc})") from None
 
@@ -90,9 +91,19 @@ def _register_layer(spec: MapSpec, layer) -> None:
         if not isinstance(options, dict) or not all(
                 isinstance(v, str) for v in options.values()):
             raise InvalidInput(BAD_VIEW)
+        scope = current_scope()
+
+        def encoded(conn) -> str:
+            return base64.b64encode(features_geobuf(conn, layer, viewport, options)).decode()
+
         try:
-            with reader(current_scope()) as conn:
-                return base64.b64encode(features_geobuf(conn, layer, viewport, options)).decode()
+            with reader(scope) as conn:
+                if not layer.shared:
+                    return encoded(conn)
+                return SHARED.answer(
+                    conn, role=current_role(), scope_code=scope.code, name=f"layer:{layer.name}",
+                    params=(viewport, tuple(sorted(options.items()))), topics=(layer.live_topic,),
+                    compute=encoded)
         except BadRequest as exc:
             raise InvalidInput(f"{BAD_VIEW} ({exc})") from None
 

@@ -10,15 +10,17 @@ from dash import ctx, html, no_update
 
 from geodata.queries import wall
 from geodata.scope import scoped_read
+from geodata.shared_answers import SHARED
 from layers.maps import WALL
 from onemap.domain.vocab import EVENT_STATES
-from onemap.web.auth import current_scope
+from onemap.web.auth import current_role, current_scope
 from onemap.web.request_guard import InvalidInput
 
 from . import viewport_map, wall_rail
 
 BANNER_WINDOW = "1 hour"  # alarms and overdue cases; open emergencies stay until acknowledged
 BANNER_SHOWN = 3
+RAIL_TOPICS = ("event", "sensor")  # what moves the rail besides the minute
 BAD_INPUT = "invalid wall screen input / 大屏请求内容有误"
 
 viewport_map.register(WALL)
@@ -94,6 +96,11 @@ def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]
     return children, [item["key"] for item in shown]
 
 
+def _rail_data(conn) -> tuple:
+    """What the rail shows, before this screen's acknowledgements and clock are applied."""
+    return wall.counters(conn), wall.feed(conn), wall.banner(conn, BANNER_WINDOW)
+
+
 @callback(
     Output("wall-count-reported", "children"), Output("wall-count-working", "children"),
     Output("wall-count-closed", "children"), Output("wall-count-overdue", "children"),
@@ -109,12 +116,14 @@ def refresh_rail(live, acknowledged, _minute):
     if live is not None and not (isinstance(live, dict) and _strings(live.get("changed", []))):
         raise InvalidInput(BAD_INPUT)
     if ctx.triggered_id == WALL.id("live") and live and not (
-            {"event", "sensor"} & set(live.get("changed", []))):
+            set(RAIL_TOPICS) & set(live.get("changed", []))):
         return [no_update] * 10
-    with scoped_read(current_scope()) as conn:  # the replica's when there is one
-        counts = wall.counters(conn)
-        events = wall.feed(conn)
-        alarms = wall.banner(conn, BANNER_WINDOW)
+    scope = current_scope()
+    with scoped_read(scope) as conn:  # the replica's when there is one
+        # every screen of a role and scope asks the same after a change: asked once
+        counts, events, alarms = SHARED.answer(
+            conn, role=current_role(), scope_code=scope.code, name="wall-rail",
+            params=BANNER_WINDOW, topics=RAIL_TOPICS, compute=_rail_data)
     banner, keys = _banner(alarms, acknowledged)
     return (
         *wall_rail.counter_texts(counts),

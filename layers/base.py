@@ -107,6 +107,10 @@ class Layer:
     style: dict = field(default_factory=dict)  # boundaries: a Leaflet path style
     features_sql: str | None = None
     live_topic: str | None = None  # reload when this topic of the live clock moves
+    # the features depend on the scope, the role, the live topic and the minute alone (no
+    # user's own rows, no other topic's table), so screens may share them
+    # (geodata/shared_answers.py)
+    shared: bool = False
     options: tuple[Option, ...] = ()
     display: Display | None = None
 

@@ -24,7 +24,7 @@ CAMERAS = Layer(
 # sensors in alarm show at every zoom; the thousands of quiet ones only close up
 SENSORS = Layer(
     "sensors", "物联感知", "Sensors", "sensor", ("id", "kind", "status"),
-    live_topic="sensor",
+    live_topic="sensor", shared=True,
     features_sql=f"""
         SELECT id, kind, status, geom FROM {in_viewport("sensor")} AS s
          WHERE status = 'alarm' OR :zoom >= 16

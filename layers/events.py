@@ -20,7 +20,7 @@ EVENT_RINGS = {"warning": {"colour": "#ffd600", "zh": "预警", "en": "warning (
 
 EVENTS = Layer(
     "events", "事件", "Events", "event", ("id", "level", "state", "overdue", "warning", "title"),
-    live_topic="event",
+    live_topic="event", shared=True,
     features_sql=f"""
         SELECT id, level, state, onemap.event_is_overdue(state, due_at)::int AS overdue,
                (coalesce(warn_at <= now(), false)
@@ -64,7 +64,7 @@ HEAT_WINDOWS = {"1h": ("1小时", "1 h"), "24h": ("24小时", "24 h"), "7d": ("7
 # The browser blurs the cells into one heat surface (leaflet.heat, assets/vendor/).
 HEATMAP = Layer(
     "heatmap", "事件热力", "Event heatmap", "event", ("n",),
-    live_topic="event",
+    live_topic="event", shared=True,
     options=(Option("window", "热力时段", "Heatmap window", HEAT_WINDOWS, preset="24h"),),
     features_sql=f"""
         WITH cells AS (

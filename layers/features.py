@@ -66,6 +66,16 @@ class Viewport:
         return Viewport(max(self.west - dx, -180), max(self.south - dy, -90),
                         min(self.east + dx, 180), min(self.north + dy, 90), self.zoom)
 
+    def snapped(self) -> Viewport:
+        """Grown outwards to the next half tile of its zoom (a 256-px tile spans 360 / 2^z
+        degrees): views a few pixels apart become one question, whose answer screens can
+        share (geodata/shared_answers.py), at the cost of at most half a tile a side."""
+        step = 180 / 2 ** self.zoom
+        down = lambda v, low: max(math.floor(v / step) * step, low)  # noqa: E731
+        up = lambda v, high: min(math.ceil(v / step) * step, high)  # noqa: E731
+        return Viewport(down(self.west, -180), down(self.south, -90), up(self.east, 180),
+                        up(self.north, 90), self.zoom)
+
     def params(self) -> dict:
         metres_per_px = _EARTH_CIRCUMFERENCE_M / (256 * 2 ** self.zoom)
         return {"west": self.west, "south": self.south, "east": self.east, "north": self.north,

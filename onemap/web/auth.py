@@ -78,6 +78,13 @@ def current_scope() -> Scope:
     return current_user.scope()
 
 
+def current_role() -> str:
+    """The signed-in user's role code; NotSignedIn (401) when nobody is signed in."""
+    if not current_user.is_authenticated:
+        raise NotSignedIn()
+    return current_user.role
+
+
 def _client() -> tuple[str | None, str | None]:
     return request.remote_addr, request.headers.get("User-Agent")
 

@@ -117,6 +117,23 @@ def test_padded_grows_each_side_by_the_fraction():
     assert unpadded.padded(0) == unpadded
 
 
+def test_snapped_views_a_few_pixels_apart_are_one_question():
+    step = 180 / 2 ** 15  # half a 256-px tile at z15
+    a = Viewport(123.40, 41.78, 123.48, 41.82, 15)
+    b = Viewport(123.40 + 3e-5, 41.78 - 2e-5, 123.48 + 1e-5, 41.82 + 3e-5, 15)  # a few px off
+    snapped = a.snapped()
+    assert snapped == b.snapped() and snapped.zoom == 15
+    assert (snapped.west <= a.west and snapped.south <= a.south and snapped.east >= a.east
+            and snapped.north >= a.north)
+    for edge, given in zip((snapped.west, snapped.south, snapped.east, snapped.north),
+                           (a.west, a.south, a.east, a.north)):
+        assert abs(given - edge) < step
+        assert edge / step == pytest.approx(round(edge / step))
+    assert Viewport(123.40, 41.78, 123.48, 41.82, 16).snapped() != snapped  # zoom kept apart
+    assert Viewport(-179.99, -89.99, 179.99, 89.99, 0).snapped() == Viewport(-180, -90, 180,
+                                                                              90, 0)
+
+
 def test_padded_clamps_at_the_edges_of_the_globe():
     v = Viewport(-170, -85, 170, 85, 2).padded(0.5)
     assert (v.west, v.south, v.east, v.north) == (-180, -90, 180, 90)
