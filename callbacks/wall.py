@@ -3,10 +3,12 @@ and its rail: counters, feed and the alarm banner. Every query runs in the user'
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from dash import ALL, ClientsideFunction, Input, Output, State, callback, clientside_callback
 from dash import ctx, html, no_update
+from plotly.utils import PlotlyJSONEncoder
 
 from geodata.queries import wall
 from geodata.scope import scoped_read
@@ -97,8 +99,14 @@ def _banner(items: list[dict], acknowledged: list[str]) -> tuple[list, list[str]
 
 
 def _rail_data(conn) -> tuple:
-    """What the rail shows, before this screen's acknowledgements and clock are applied."""
-    return wall.counters(conn), wall.feed(conn), wall.banner(conn, BANNER_WINDOW)
+    """What the rail shows before this screen's acknowledgements: the counters, the feed
+    already drawn (as the JSON Dash sends, so screens sharing it skip building and encoding
+    its hundred-odd components; its times change with the day, inside the answer's minute)
+    and the banner's items."""
+    now = datetime.now(timezone.utc)
+    drawn = json.loads(json.dumps([_feed_item(e, now) for e in wall.feed(conn)],
+                                  cls=PlotlyJSONEncoder))
+    return wall.counters(conn), drawn, wall.banner(conn, BANNER_WINDOW)
 
 
 @callback(
@@ -121,13 +129,13 @@ def refresh_rail(live, acknowledged, _minute):
     scope = current_scope()
     with scoped_read(scope) as conn:  # the replica's when there is one
         # every screen of a role and scope asks the same after a change: asked once
-        counts, events, alarms = SHARED.answer(
+        counts, feed, alarms = SHARED.answer(
             conn, role=current_role(), scope_code=scope.code, name="wall-rail",
             params=BANNER_WINDOW, topics=RAIL_TOPICS, compute=_rail_data)
     banner, keys = _banner(alarms, acknowledged)
     return (
         *wall_rail.counter_texts(counts),
-        [_feed_item(e, datetime.now(timezone.utc)) for e in events],
+        feed,
         banner,
         keys,
         not keys,
